@@ -1,0 +1,4 @@
+//! Domain types shared by the UI and the server.
+
+pub mod money;
+pub mod plan;

@@ -1,0 +1,11 @@
+//! Kilat's user interface and the contract between browser and server.
+//!
+//! Everything here compiles for both the server (`ssr`) and the browser (`hydrate`), so it holds
+//! no database code, no HTTP clients and no secrets.
+
+pub mod components;
+pub mod domain;
+pub mod pages;
+mod shell;
+
+pub use shell::{App, shell};

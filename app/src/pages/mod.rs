@@ -1,0 +1,4 @@
+//! One module per page; each keeps its user-facing text in one place.
+
+pub mod landing;
+pub mod not_found;

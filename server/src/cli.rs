@@ -1,0 +1,149 @@
+//! The `server` command line: serve (default), migrate, doctor, env-check.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sqlx::migrate::Migrator;
+
+use crate::{
+    config::{Config, FeatureState},
+    db::{self, migrations},
+    leptos_settings,
+    startup::{Application, shutdown_signal},
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "server",
+    about = "Kilat: the full-stack Rust SaaS foundation",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations and serve the app (the default).
+    Serve,
+    /// Apply pending migrations, then exit.
+    Migrate,
+    /// Compare the migration files with what the database has applied; exit 1 on any drift.
+    Doctor {
+        /// The folder of migration files to compare with.
+        #[arg(long, default_value = "migrations")]
+        migrations: PathBuf,
+    },
+    /// Show, per feature, whether it is ready, on a local stand-in, disabled, or missing configuration.
+    EnvCheck,
+}
+
+pub fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.environment);
+    let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => migrate(config).await,
+            Command::Doctor { migrations } => doctor(config, migrations).await,
+            Command::EnvCheck => Ok(env_check(&config)),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let options = leptos_settings::load()?;
+    let environment = config.environment;
+    let app = Application::build(config, options).await?;
+    tracing::info!(
+        environment = environment.as_str(),
+        "listening on http://{}",
+        app.local_addr()
+    );
+    app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
+    let pool = db::connect(&config.database).await?;
+    let before = migrations::compare(&pool, &migrations::MIGRATOR).await?;
+    migrations::MIGRATOR
+        .run(&pool)
+        .await
+        .context("applying migrations failed")?;
+    println!(
+        "applied {} migration(s); {} were already applied",
+        before.pending.len(),
+        before.applied
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn doctor(config: Config, dir: PathBuf) -> anyhow::Result<ExitCode> {
+    let files = Migrator::new(dir.as_path())
+        .await
+        .with_context(|| format!("cannot read migration files from {}", dir.display()))?;
+    let pool = db::connect(&config.database).await?;
+    let report = migrations::compare(&pool, &files).await?;
+    println!(
+        "{} migration file(s) in {}; {} applied to the database",
+        files.iter().count(),
+        dir.display(),
+        report.applied
+    );
+    for (version, description) in &report.pending {
+        println!("  missing   {version} {description}: not applied (run `server migrate`)");
+    }
+    for (version, description) in &report.changed {
+        println!("  changed   {version} {description}: the file differs from what was applied");
+    }
+    for version in &report.unknown_applied {
+        println!("  extra     {version}: applied, but no file has this version");
+    }
+    if report.has_drift() {
+        println!("drift found: the database does not match the migration files");
+        Ok(ExitCode::FAILURE)
+    } else {
+        println!("no drift: every migration file is applied, unchanged");
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn env_check(config: &Config) -> ExitCode {
+    println!("environment: {}", config.environment.as_str());
+    let mut complete = true;
+    for (feature, state) in config.features() {
+        let missing = state.missing_env();
+        let detail = if missing.is_empty() {
+            String::new()
+        } else {
+            format!(" (unset: {})", missing.join(", "))
+        };
+        println!("  {:<9} {}{detail}", feature.name(), state.label());
+        complete &= !matches!(state, FeatureState::MissingConfiguration { .. });
+    }
+    if complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

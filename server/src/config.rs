@@ -1,0 +1,414 @@
+//! One typed configuration, read from the environment (and `.env`) and checked at start.
+//!
+//! Every problem is collected before reporting, so a misconfigured deploy is fixed in one pass.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+/// Where the server runs: development allows local stand-ins, production refuses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
+}
+
+/// The PostgreSQL the server uses.
+#[derive(Clone)]
+pub enum DatabaseSource {
+    /// `DATABASE_URL`: Supabase or any PostgreSQL.
+    Url(String),
+    /// No `DATABASE_URL`: a project-local cluster the server starts itself.
+    LocalCluster { data_dir: PathBuf, port: u16 },
+}
+
+impl fmt::Debug for DatabaseSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The URL carries the password.
+            DatabaseSource::Url(_) => f.write_str("Url(<redacted>)"),
+            DatabaseSource::LocalCluster { data_dir, port } => f
+                .debug_struct("LocalCluster")
+                .field("data_dir", data_dir)
+                .field("port", port)
+                .finish(),
+        }
+    }
+}
+
+/// A product capability that can be switched off with `ENABLE_<NAME>=false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Feature {
+    Auth,
+    Waitlist,
+    Contact,
+    Payments,
+    Admin,
+    Ai,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 6] = [
+        Feature::Auth,
+        Feature::Waitlist,
+        Feature::Contact,
+        Feature::Payments,
+        Feature::Admin,
+        Feature::Ai,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Auth => "auth",
+            Feature::Waitlist => "waitlist",
+            Feature::Contact => "contact",
+            Feature::Payments => "payments",
+            Feature::Admin => "admin",
+            Feature::Ai => "ai",
+        }
+    }
+
+    pub fn flag(self) -> &'static str {
+        match self {
+            Feature::Auth => "ENABLE_AUTH",
+            Feature::Waitlist => "ENABLE_WAITLIST",
+            Feature::Contact => "ENABLE_CONTACT",
+            Feature::Payments => "ENABLE_PAYMENTS",
+            Feature::Admin => "ENABLE_ADMIN",
+            Feature::Ai => "ENABLE_AI",
+        }
+    }
+
+    /// The variables that connect this feature to its real provider. Each inner list is one
+    /// alternative; the feature is ready when every variable of one alternative is set.
+    pub fn requirements(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Feature::Auth | Feature::Admin => &[&["SUPABASE_URL", "SUPABASE_ANON_KEY"]],
+            Feature::Waitlist => &[&[]],
+            Feature::Contact => &[&["RESEND_API_KEY", "MAIL_FROM", "CONTACT_TO_EMAIL"]],
+            Feature::Payments => &[
+                &["MIDTRANS_SERVER_KEY", "MIDTRANS_CLIENT_KEY"],
+                &["DOKU_CLIENT_ID", "DOKU_SECRET_KEY"],
+            ],
+            Feature::Ai => &[&["OPENAI_API_KEY"], &["ANTHROPIC_API_KEY"]],
+        }
+    }
+}
+
+/// How a feature will run with the current configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeatureState {
+    /// Enabled and connected to its real provider.
+    Ready,
+    /// Enabled, provider not configured: development uses the local stand-in.
+    LocalStandIn { missing_env: Vec<&'static str> },
+    /// Turned off with its `ENABLE_*` flag.
+    DisabledByFlag,
+    /// Enabled in production without the configuration it needs.
+    MissingConfiguration { missing_env: Vec<&'static str> },
+}
+
+impl FeatureState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            FeatureState::Ready => "ready",
+            FeatureState::LocalStandIn { .. } => "local stand-in",
+            FeatureState::DisabledByFlag => "disabled by flag",
+            FeatureState::MissingConfiguration { .. } => "missing configuration",
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        !matches!(self, FeatureState::DisabledByFlag)
+    }
+
+    pub fn missing_env(&self) -> &[&'static str] {
+        match self {
+            FeatureState::LocalStandIn { missing_env }
+            | FeatureState::MissingConfiguration { missing_env } => missing_env,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub environment: Environment,
+    pub database: DatabaseSource,
+    /// From `PORT`; otherwise the Leptos site address is used.
+    pub listen_addr: Option<SocketAddr>,
+    features: Vec<(Feature, FeatureState)>,
+}
+
+/// Everything wrong with the environment, reported at once.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+pub const DEFAULT_LOCAL_POSTGRES_PORT: u16 = 54322;
+
+impl Config {
+    /// Reads the process environment (after `.env` has been loaded by the caller).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+
+        let environment = match get("APP_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                problems.push(format!(
+                    "APP_ENV={other:?} is not valid: use \"development\" or \"production\""
+                ));
+                Environment::Development
+            }
+        };
+
+        let local_port = match get("LOCAL_POSTGRES_PORT") {
+            None => DEFAULT_LOCAL_POSTGRES_PORT,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "LOCAL_POSTGRES_PORT={raw:?} is not a port number (1-65535)"
+                ));
+                DEFAULT_LOCAL_POSTGRES_PORT
+            }),
+        };
+        let database = match get("DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    problems.push(
+                        "DATABASE_URL must be a postgres:// or postgresql:// connection string"
+                            .into(),
+                    );
+                }
+                DatabaseSource::Url(url)
+            }
+            None => {
+                if environment == Environment::Production {
+                    problems.push(
+                        "DATABASE_URL is required in production (the local cluster is for development only)"
+                            .into(),
+                    );
+                }
+                let data_dir = get("LOCAL_POSTGRES_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".data/postgres"));
+                DatabaseSource::LocalCluster {
+                    data_dir,
+                    port: local_port,
+                }
+            }
+        };
+
+        let listen_addr = get("PORT").and_then(|raw| match raw.parse::<u16>() {
+            Ok(port) => Some(SocketAddr::from(([0, 0, 0, 0], port))),
+            Err(_) => {
+                problems.push(format!("PORT={raw:?} is not a port number (0-65535)"));
+                None
+            }
+        });
+
+        let mut features = Vec::new();
+        for feature in Feature::ALL {
+            let enabled = match get(feature.flag()) {
+                None => true,
+                Some(raw) => parse_flag(&raw).unwrap_or_else(|| {
+                    problems.push(format!(
+                        "{}={raw:?} is not a switch: use true/false, 1/0, yes/no or on/off (unset means on)",
+                        feature.flag()
+                    ));
+                    true
+                }),
+            };
+            let state = if !enabled {
+                FeatureState::DisabledByFlag
+            } else {
+                let missing = missing_for(feature, &get);
+                match (missing.is_empty(), environment) {
+                    (true, _) => FeatureState::Ready,
+                    (false, Environment::Development) => FeatureState::LocalStandIn {
+                        missing_env: missing,
+                    },
+                    (false, Environment::Production) => FeatureState::MissingConfiguration {
+                        missing_env: missing,
+                    },
+                }
+            };
+            features.push((feature, state));
+        }
+
+        if problems.is_empty() {
+            Ok(Config {
+                environment,
+                database,
+                listen_addr,
+                features,
+            })
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    pub fn features(&self) -> impl Iterator<Item = (Feature, &FeatureState)> {
+        self.features
+            .iter()
+            .map(|(feature, state)| (*feature, state))
+    }
+
+    pub fn feature(&self, feature: Feature) -> &FeatureState {
+        self.features()
+            .find(|(f, _)| *f == feature)
+            .map(|(_, state)| state)
+            .expect("every feature has a state")
+    }
+}
+
+/// The variables of the closest alternative that are unset (none when one alternative is complete).
+fn missing_for(feature: Feature, get: &impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+    feature
+        .requirements()
+        .iter()
+        .map(|alternative| {
+            alternative
+                .iter()
+                .copied()
+                .filter(|key| get(key).is_none())
+                .collect::<Vec<_>>()
+        })
+        .min_by_key(Vec::len)
+        .unwrap_or_default()
+}
+
+/// Unset means on; `false`, `0`, `no`, `off` (any case) mean off.
+fn parse_flag(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|key| vars.get(key).cloned())
+    }
+
+    #[test]
+    fn empty_environment_is_development_on_the_local_cluster_with_every_feature_on() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.environment, Environment::Development);
+        assert!(matches!(
+            config.database,
+            DatabaseSource::LocalCluster {
+                port: DEFAULT_LOCAL_POSTGRES_PORT,
+                ..
+            }
+        ));
+        assert!(config.listen_addr.is_none());
+        for (_, state) in config.features() {
+            assert!(state.enabled());
+        }
+        assert_eq!(config.feature(Feature::Waitlist), &FeatureState::Ready);
+        assert_eq!(
+            config.feature(Feature::Auth),
+            &FeatureState::LocalStandIn {
+                missing_env: vec!["SUPABASE_URL", "SUPABASE_ANON_KEY"]
+            }
+        );
+    }
+
+    #[test]
+    fn flags_accept_the_documented_spellings_in_any_case() {
+        for off in ["false", "0", "no", "off", "FALSE", "Off", " No "] {
+            let config = config(&[("ENABLE_AI", off)]).unwrap();
+            assert_eq!(
+                config.feature(Feature::Ai),
+                &FeatureState::DisabledByFlag,
+                "{off}"
+            );
+        }
+        for on in ["true", "1", "yes", "on", "TRUE", ""] {
+            let config = config(&[("ENABLE_AI", on)]).unwrap();
+            assert!(config.feature(Feature::Ai).enabled(), "{on}");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = config(&[
+            ("APP_ENV", "staging"),
+            ("ENABLE_AUTH", "maybe"),
+            ("ENABLE_AI", "nope"),
+            ("PORT", "eighty"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 4, "{err}");
+        let message = err.to_string();
+        for needle in ["APP_ENV", "ENABLE_AUTH", "ENABLE_AI", "PORT"] {
+            assert!(message.contains(needle), "{message}");
+        }
+    }
+
+    #[test]
+    fn production_requires_a_database_url_and_reports_missing_provider_keys() {
+        let err = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DATABASE_URL is required in production")
+        );
+
+        let config = config(&[
+            ("APP_ENV", "Production"),
+            ("DATABASE_URL", "postgres://u:p@db/x"),
+            ("ANTHROPIC_API_KEY", "k"),
+            ("DOKU_CLIENT_ID", "id"),
+        ])
+        .unwrap();
+        assert_eq!(config.feature(Feature::Ai), &FeatureState::Ready);
+        assert_eq!(
+            config.feature(Feature::Payments),
+            &FeatureState::MissingConfiguration {
+                missing_env: vec!["DOKU_SECRET_KEY"]
+            }
+        );
+        assert!(
+            !format!("{:?}", config.database).contains("u:p"),
+            "the password never reaches logs"
+        );
+    }
+
+    #[test]
+    fn port_listens_on_every_interface() {
+        let config = config(&[("PORT", "8080")]).unwrap();
+        assert_eq!(
+            config.listen_addr,
+            Some(SocketAddr::from(([0, 0, 0, 0], 8080)))
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! `GET /api/health`: is this instance able to serve? 200 when yes, 503 when not.
+
+use std::time::Instant;
+
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use serde::Serialize;
+
+use crate::{db::migrations, startup::AppState};
+
+#[derive(Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub environment: &'static str,
+    pub database: DatabaseHealth,
+    pub migrations: MigrationHealth,
+    pub features: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct DatabaseHealth {
+    pub ok: bool,
+    pub latency_ms: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct MigrationHealth {
+    pub applied: Option<usize>,
+    pub pending: Option<usize>,
+}
+
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let started = Instant::now();
+    let database_ok = sqlx::query("select 1").execute(&state.pool).await.is_ok();
+    let latency_ms =
+        database_ok.then(|| (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0);
+
+    let report = if database_ok {
+        migrations::compare(&state.pool, &migrations::MIGRATOR)
+            .await
+            .inspect_err(|error| tracing::warn!(%error, "health: cannot read applied migrations"))
+            .ok()
+    } else {
+        None
+    };
+    let healthy = report
+        .as_ref()
+        .is_some_and(|r| r.pending.is_empty() && r.changed.is_empty());
+
+    let features = state
+        .config
+        .features()
+        .map(|(feature, feature_state)| {
+            let value = serde_json::json!({
+                "enabled": feature_state.enabled(),
+                "disabled_by_flag": !feature_state.enabled(),
+                "mode": feature_state.label(),
+                "missing_env": feature_state.missing_env(),
+            });
+            (feature.name().to_string(), value)
+        })
+        .collect();
+
+    let body = Health {
+        status: if healthy { "ok" } else { "unavailable" },
+        environment: state.config.environment.as_str(),
+        database: DatabaseHealth {
+            ok: database_ok,
+            latency_ms,
+        },
+        migrations: MigrationHealth {
+            applied: report.as_ref().map(|r| r.applied),
+            pending: report.as_ref().map(|r| r.pending.len()),
+        },
+        features,
+    };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+}

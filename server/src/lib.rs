@@ -1,0 +1,10 @@
+//! Kilat's server: SSR of the `app` crate, server functions, persistence and operations.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod http_layers;
+pub mod leptos_settings;
+pub mod startup;
+pub mod telemetry;

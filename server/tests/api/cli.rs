@@ -1,0 +1,205 @@
+//! The `server` binary as a person runs it.
+
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::helpers::{TestDb, workspace_root};
+
+pub fn server() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    // Only what each test sets: no shell settings, and no developer `.env` (dotenvy looks in the
+    // working directory and its parents, so run from the temporary folder).
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .current_dir(std::env::temp_dir());
+    command
+}
+
+fn copy_migrations() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "kilat-migrations-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(workspace_root().join("migrations")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+fn doctor(db: &TestDb, dir: &Path) -> (bool, String) {
+    let output = server()
+        .args(["doctor", "--migrations"])
+        .arg(dir)
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn doctor_finds_no_drift_then_reports_a_changed_file_and_a_missing_migration() {
+    let db = TestDb::empty().await;
+    let migrate = server()
+        .arg("migrate")
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+
+    let dir = copy_migrations();
+    let (ok, out) = doctor(&db, &dir);
+    assert!(ok, "{out}");
+    assert!(out.contains("no drift"), "{out}");
+
+    // Someone edits an applied migration.
+    let first = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let mut sql = std::fs::read_to_string(&first).unwrap();
+    sql.push_str("\n-- edited after it was applied\n");
+    std::fs::write(&first, sql).unwrap();
+    let (ok, out) = doctor(&db, &dir);
+    assert!(!ok, "{out}");
+    assert!(out.contains("changed"), "{out}");
+
+    // And the database forgets one it had applied.
+    let last: i64 = sqlx::query_scalar("select max(version) from _sqlx_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from _sqlx_migrations where version = $1")
+        .bind(last)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let (ok, out) = doctor(&db, &dir);
+    assert!(!ok);
+    assert!(out.contains(&format!("missing   {last}")), "{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn env_check_prints_every_feature_state() {
+    let output = server()
+        .arg("env-check")
+        .env("ENABLE_PAYMENTS", "no")
+        .env("OPENAI_API_KEY", "sk-test")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("environment: development"), "{out}");
+    assert!(out.contains("payments  disabled by flag"), "{out}");
+    assert!(out.contains("ai        ready"), "{out}");
+    assert!(
+        out.contains("auth      local stand-in (unset: SUPABASE_URL, SUPABASE_ANON_KEY)"),
+        "{out}"
+    );
+    assert!(out.contains("waitlist  ready"), "{out}");
+    for feature in ["contact", "admin"] {
+        assert!(out.contains(feature), "{out}");
+    }
+}
+
+#[test]
+fn env_check_fails_in_production_when_a_feature_lacks_configuration() {
+    let output = server()
+        .arg("env-check")
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", "postgres://db/x")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("auth      missing configuration (unset: SUPABASE_URL, SUPABASE_ANON_KEY)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_configuration_stops_the_server_naming_every_problem() {
+    let output = server()
+        .env("ENABLE_AUTH", "maybe")
+        .env("APP_ENV", "prod")
+        .env("PORT", "http")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    for needle in ["ENABLE_AUTH=\"maybe\"", "APP_ENV=\"prod\"", "PORT=\"http\""] {
+        assert!(err.contains(needle), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn serve_logs_request_ids_and_stops_gracefully_on_sigterm() {
+    let db = TestDb::migrated().await;
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = server()
+        .env("DATABASE_URL", db.url())
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/api/health");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = client
+            .get(&url)
+            .header("x-request-id", "sigterm-test-7")
+            .send()
+            .await;
+        if answer.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not become healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // SAFETY: sends a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = tokio::task::spawn_blocking(move || child.wait().map(|s| (s, child)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.0.success(), "exit status {:?}", status.0);
+    let logs: Vec<String> = BufReader::new(status.1.stdout.unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    let logs = logs.join("\n");
+    assert!(
+        logs.contains("sigterm-test-7"),
+        "the request id appears in the logs:\n{logs}"
+    );
+    assert!(logs.contains("shutting down"), "{logs}");
+}

@@ -1,0 +1,146 @@
+//! The test harness: a fresh, migrated database per test on a real PostgreSQL, and the server
+//! spawned on a random port against it.
+//!
+//! The PostgreSQL is `DATABASE_URL` when set, else the project's local cluster (started on demand).
+
+use std::{collections::HashMap, path::PathBuf};
+
+use kilat_server::{
+    config::{Config, DEFAULT_LOCAL_POSTGRES_PORT},
+    db::{self, local_cluster::LocalCluster, migrations::MIGRATOR},
+    leptos_settings,
+    startup::Application,
+};
+use sqlx::{
+    ConnectOptions, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use tokio::sync::OnceCell;
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The server the test databases are created on, started once per test binary.
+async fn server_options() -> PgConnectOptions {
+    static SERVER: OnceCell<PgConnectOptions> = OnceCell::const_new();
+    SERVER
+        .get_or_init(|| async {
+            match std::env::var("DATABASE_URL") {
+                Ok(url) => url
+                    .parse()
+                    .expect("DATABASE_URL is a valid connection string"),
+                Err(_) => {
+                    let cluster = LocalCluster::new(
+                        workspace_root().join(".data/postgres"),
+                        DEFAULT_LOCAL_POSTGRES_PORT,
+                    );
+                    cluster
+                        .ensure_running()
+                        .await
+                        .expect("the local PostgreSQL cluster starts");
+                    cluster.url("postgres").parse().expect("a valid local URL")
+                }
+            }
+        })
+        .await
+        .clone()
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub options: PgConnectOptions,
+}
+
+impl TestDb {
+    /// A fresh database with every migration applied.
+    pub async fn migrated() -> Self {
+        let db = Self::empty().await;
+        MIGRATOR
+            .run(&db.pool)
+            .await
+            .expect("migrations apply to a fresh database");
+        db
+    }
+
+    /// A fresh database with nothing in it.
+    pub async fn empty() -> Self {
+        let server = server_options().await;
+        let name = format!("kilat_test_{}", uuid::Uuid::new_v4().simple());
+        db::create_database_if_missing(&server, &name)
+            .await
+            .expect("test database is created");
+        let options = server.database(&name);
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        Self { pool, options }
+    }
+
+    /// The connection string of this database, for child processes.
+    pub fn url(&self) -> String {
+        self.options.to_url_lossy().to_string()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+}
+
+/// The server on a random port against a fresh, migrated database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(TestDb::migrated().await.pool, &[]).await
+}
+
+/// The server on `pool`, with extra environment variables for its configuration.
+pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
+    let mut env: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    // The pool is handed over directly; the URL only has to be well-formed.
+    env.entry("DATABASE_URL".into())
+        .or_insert_with(|| "postgres://127.0.0.1/given-pool".into());
+    let mut config =
+        Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration is valid");
+    config.listen_addr = Some(([127, 0, 0, 1], 0).into());
+    let options = leptos_settings::load().expect("Leptos settings load");
+    let app = Application::build_with_pool(config, options, pool.clone())
+        .await
+        .expect("the app builds");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        pool,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request is answered")
+    }
+}
+
+/// A pool whose server never answers, for "database down" cases.
+pub fn unreachable_pool() -> PgPool {
+    let options: PgConnectOptions = "postgres://postgres@127.0.0.1:1/none".parse().unwrap();
+    PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(500))
+        .connect_lazy_with(options)
+}

@@ -1,0 +1,95 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn landing_page_is_server_rendered_with_a_nonce_based_content_security_policy() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let html = response.text().await.unwrap();
+
+    assert!(
+        html.contains("Ship your Indonesian SaaS this week"),
+        "hero rendered"
+    );
+    assert!(html.contains("Rp 99.000"), "pricing teaser in rupiah");
+    assert!(
+        html.contains("data-testid=\"theme-toggle\""),
+        "interactive element rendered"
+    );
+
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce");
+    assert!(
+        nonce.len() >= 16,
+        "nonce {nonce:?} is long enough to be unguessable"
+    );
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry the response's nonce"
+    );
+
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    assert!(uuid::Uuid::parse_str(headers["x-request-id"].to_str().unwrap()).is_ok());
+}
+
+#[tokio::test]
+async fn every_page_gets_a_fresh_nonce() {
+    let app = spawn_app().await;
+    let first = app.get("/").await.headers()["content-security-policy"].clone();
+    let second = app.get("/").await.headers()["content-security-policy"].clone();
+    assert_ne!(first, second);
+}
+
+#[tokio::test]
+async fn unknown_paths_answer_404_with_a_helpful_page() {
+    let app = spawn_app().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("This page does not exist"));
+    assert!(html.contains("href=\"/\""), "offers a way back");
+}
+
+#[tokio::test]
+async fn html_is_compressed_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    for encoding in ["br", "gzip"] {
+        let response = app
+            .client
+            .get(format!("{}/", app.address))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-encoding"], encoding);
+    }
+}
+
+#[tokio::test]
+async fn a_given_request_id_is_echoed_back() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/api/health", app.address))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    );
+}
