@@ -404,6 +404,35 @@ mod tests {
     }
 
     #[test]
+    fn env_example_documents_every_variable() {
+        let example = include_str!("../../.env.example");
+        let mut names = vec![
+            "APP_ENV",
+            "PORT",
+            "RUST_LOG",
+            "DATABASE_URL",
+            "LOCAL_POSTGRES_DIR",
+            "LOCAL_POSTGRES_PORT",
+            "PG_BIN_DIR",
+        ];
+        for feature in Feature::ALL {
+            names.push(feature.flag());
+            names.extend(
+                feature
+                    .requirements()
+                    .iter()
+                    .flat_map(|alt| alt.iter().copied()),
+            );
+        }
+        for name in names {
+            assert!(
+                example.contains(&format!("{name}=")),
+                ".env.example lacks {name}"
+            );
+        }
+    }
+
+    #[test]
     fn port_listens_on_every_interface() {
         let config = config(&[("PORT", "8080")]).unwrap();
         assert_eq!(

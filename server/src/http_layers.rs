@@ -93,13 +93,13 @@ async fn cache_headers(req: Request, next: Next, hashed_assets: bool) -> Respons
         _ => None,
     };
     let mut response = next.run(req).await;
-    if let Some(policy) = policy {
-        if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL)
-        {
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
-        }
+    if let Some(policy) = policy
+        && response.status().is_success()
+        && !response.headers().contains_key(header::CACHE_CONTROL)
+    {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }

@@ -1,10 +1,13 @@
 //! Kilat's server: SSR of the `app` crate, server functions, persistence and operations.
 
+pub mod admin;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod health;
 pub mod http_layers;
 pub mod leptos_settings;
+pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

@@ -1,34 +1,21 @@
-use serde::{Deserialize, Serialize};
-
-/// A subscription plan. Mirrors the database enum `public.subscription_plan`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Plan {
-    Free,
-    Basic,
-    Pro,
-    Ultimate,
+database_enum! {
+    /// A subscription plan; monthly only.
+    Plan: "subscription_plan" {
+        Free => "FREE",
+        Basic => "BASIC",
+        Pro => "PRO",
+        Ultimate => "ULTIMATE",
+    }
 }
 
 impl Plan {
-    pub const ALL: [Plan; 4] = [Plan::Free, Plan::Basic, Plan::Pro, Plan::Ultimate];
-
+    /// The name shown to people.
     pub fn name(self) -> &'static str {
         match self {
             Plan::Free => "Free",
             Plan::Basic => "Basic",
             Plan::Pro => "Pro",
             Plan::Ultimate => "Ultimate",
-        }
-    }
-
-    /// The database spelling (`FREE`, `BASIC`, …).
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Plan::Free => "FREE",
-            Plan::Basic => "BASIC",
-            Plan::Pro => "PRO",
-            Plan::Ultimate => "ULTIMATE",
         }
     }
 
@@ -43,31 +30,29 @@ impl Plan {
     }
 }
 
-impl std::str::FromStr for Plan {
-    type Err = UnknownPlan;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Plan::ALL
-            .into_iter()
-            .find(|plan| plan.as_db().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownPlan(s.to_string()))
-    }
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown plan {0:?}: expected one of FREE, BASIC, PRO, ULTIMATE")]
-pub struct UnknownPlan(pub String);
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn parses_database_spelling_in_any_case() {
-        for plan in Plan::ALL {
+    fn parses_database_labels_in_any_case() {
+        for &plan in Plan::ALL {
             assert_eq!(plan.as_db().parse::<Plan>(), Ok(plan));
             assert_eq!(plan.as_db().to_lowercase().parse::<Plan>(), Ok(plan));
         }
-        assert_eq!("GOLD".parse::<Plan>(), Err(UnknownPlan("GOLD".into())));
+        let err = "GOLD".parse::<Plan>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown subscription_plan \"GOLD\": expected one of FREE, BASIC, PRO, ULTIMATE"
+        );
+    }
+
+    #[test]
+    fn serializes_as_the_database_label() {
+        assert_eq!(serde_json::to_string(&Plan::Pro).unwrap(), "\"PRO\"");
+        assert_eq!(
+            serde_json::from_str::<Plan>("\"ULTIMATE\"").unwrap(),
+            Plan::Ultimate
+        );
     }
 }

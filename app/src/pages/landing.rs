@@ -112,7 +112,7 @@ pub fn LandingPage() -> impl IntoView {
             <h2 id="pricing-title" class="text-center text-3xl font-bold tracking-tight">{text::PRICING_TITLE}</h2>
             <p class="mt-4 text-center text-slate-600 dark:text-slate-300">{text::PRICING_LEAD}</p>
             <div class="mt-12 grid gap-6 md:grid-cols-2 lg:grid-cols-4">
-                {Plan::ALL.map(|plan| {
+                {Plan::ALL.iter().map(|&plan| {
                     let popular = plan == Plan::Pro;
                     view! {
                         <Card class=if popular { "ring-2 ring-amber-400" } else { "" }>
@@ -130,7 +130,7 @@ pub fn LandingPage() -> impl IntoView {
                             </div>
                         </Card>
                     }
-                })}
+                }).collect_view()}
             </div>
         </section>
     }

@@ -89,7 +89,6 @@ impl TestDb {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub pool: PgPool,
 }
 
 /// The server on a random port against a fresh, migrated database.
@@ -110,7 +109,7 @@ pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
         Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration is valid");
     config.listen_addr = Some(([127, 0, 0, 1], 0).into());
     let options = leptos_settings::load().expect("Leptos settings load");
-    let app = Application::build_with_pool(config, options, pool.clone())
+    let app = Application::build_with_pool(config, options, pool)
         .await
         .expect("the app builds");
     let address = format!("http://{}", app.local_addr());
@@ -120,11 +119,7 @@ pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
         .cookie_store(true)
         .build()
         .unwrap();
-    TestApp {
-        address,
-        client,
-        pool,
-    }
+    TestApp { address, client }
 }
 
 impl TestApp {

@@ -1,0 +1,3 @@
+//! Billing: plans, payments, subscriptions and the gateways' notifications.
+
+pub mod webhook_ledger;
