@@ -5,6 +5,7 @@ set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen pinned in Cargo.toml
+SQLX_CLI_VERSION=0.8.6        # must equal the sqlx in Cargo.toml
 NODE_MAJOR_MIN=20
 
 say() { printf '\033[1;33m[kilat setup]\033[0m %s\n' "$*"; }
@@ -44,6 +45,11 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "${KILAT_SETUP_FOR:-}" = test ] && ! cargo sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION"; then
+  say "installing sqlx-cli $SQLX_CLI_VERSION (about 4 minutes, once)"
+  cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
 fi
 
 # --- System packages: a C compiler, PostgreSQL's server programs, Node.js, Chromium ---------

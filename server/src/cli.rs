@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use sqlx::migrate::Migrator;
 
 use crate::{
-    config::{Config, FeatureState},
-    db::{self, migrations},
+    config::{Config, DatabaseSource, FeatureState},
+    db::{self, local_cluster::LocalCluster, migrations},
     leptos_settings,
     startup::{Application, shutdown_signal},
     telemetry,
@@ -39,6 +39,8 @@ enum Command {
     },
     /// Show, per feature, whether it is ready, on a local stand-in, disabled, or missing configuration.
     EnvCheck,
+    /// Stop the project-local PostgreSQL cluster (it keeps running after the server stops).
+    StopLocalDb,
 }
 
 pub fn main() -> ExitCode {
@@ -59,6 +61,7 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate(config).await,
             Command::Doctor { migrations } => doctor(config, migrations).await,
             Command::EnvCheck => Ok(env_check(&config)),
+            Command::StopLocalDb => stop_local_db(&config),
         }
     });
     match result {
@@ -126,6 +129,23 @@ async fn doctor(config: Config, dir: PathBuf) -> anyhow::Result<ExitCode> {
         println!("no drift: every migration file is applied, unchanged");
         Ok(ExitCode::SUCCESS)
     }
+}
+
+fn stop_local_db(config: &Config) -> anyhow::Result<ExitCode> {
+    let DatabaseSource::LocalCluster { data_dir, port } = &config.database else {
+        anyhow::bail!("DATABASE_URL is set: there is no local cluster to stop");
+    };
+    let stopped = LocalCluster::new(data_dir, *port).stop()?;
+    println!(
+        "{} {}",
+        if stopped {
+            "stopped the local PostgreSQL cluster in"
+        } else {
+            "no local PostgreSQL cluster runs in"
+        },
+        data_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn env_check(config: &Config) -> ExitCode {

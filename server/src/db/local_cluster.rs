@@ -90,6 +90,32 @@ impl LocalCluster {
         result
     }
 
+    /// Stops the cluster if it runs (fast shutdown: open sessions are ended). Returns whether it
+    /// was running.
+    pub fn stop(&self) -> Result<bool, LocalClusterError> {
+        let bin_dir = find_bin_dir().ok_or(LocalClusterError::BinariesNotFound)?;
+        let runner = Runner::for_current_user()?;
+        let pg_ctl = bin_dir.join("pg_ctl");
+        let status = runner
+            .command(&pg_ctl)
+            .arg("status")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .output();
+        if !matches!(&status, Ok(out) if out.status.success()) {
+            return Ok(false);
+        }
+        let output = runner
+            .command(&pg_ctl)
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "fast", "-w"])
+            .output();
+        check("pg_ctl stop", output)?;
+        Ok(true)
+    }
+
     fn init_and_start(&self, bin_dir: &Path, runner: &Runner) -> Result<(), LocalClusterError> {
         if !self.data_dir.join("PG_VERSION").exists() {
             create_dir(&self.data_dir)?;

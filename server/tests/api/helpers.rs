@@ -31,10 +31,14 @@ async fn server_options() -> PgConnectOptions {
                     .parse()
                     .expect("DATABASE_URL is a valid connection string"),
                 Err(_) => {
-                    let cluster = LocalCluster::new(
-                        workspace_root().join(".data/postgres"),
-                        DEFAULT_LOCAL_POSTGRES_PORT,
-                    );
+                    // The cluster the app uses, as the app's configuration would find it from
+                    // the workspace root.
+                    let port = std::env::var("LOCAL_POSTGRES_PORT")
+                        .map(|p| p.parse().expect("LOCAL_POSTGRES_PORT is a port number"))
+                        .unwrap_or(DEFAULT_LOCAL_POSTGRES_PORT);
+                    let dir =
+                        std::env::var("LOCAL_POSTGRES_DIR").unwrap_or(".data/postgres".into());
+                    let cluster = LocalCluster::new(workspace_root().join(dir), port);
                     cluster
                         .ensure_running()
                         .await

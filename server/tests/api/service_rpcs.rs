@@ -1,0 +1,190 @@
+//! The server's typed wrappers around the database's service RPCs.
+
+use std::time::Duration;
+
+use app::domain::{AppRole, PaymentProvider};
+use kilat_server::{
+    admin::{
+        metrics::dashboard_metrics,
+        roles::{RequestedBy, RoleChangeError, is_admin, set_user_role},
+    },
+    billing::webhook_ledger::{self, Claim, Delivery},
+    ratelimit,
+};
+use uuid::Uuid;
+
+use crate::helpers::TestDb;
+
+async fn sign_up(db: &TestDb, email: &str) -> Uuid {
+    sqlx::query_scalar("insert into auth.users (id, email, aud, role) values (gen_random_uuid(), $1, 'authenticated', 'authenticated') returning id")
+        .bind(email)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn role_changes_are_typed_and_refusals_are_explained() {
+    let db = TestDb::migrated().await;
+    let (ana, budi) = (
+        sign_up(&db, "ana@kilat.id").await,
+        sign_up(&db, "budi@kilat.id").await,
+    );
+    let system = RequestedBy::default();
+
+    let change = set_user_role(&db.pool, ana, AppRole::Admin, &system)
+        .await
+        .unwrap();
+    assert_eq!(
+        (change.previous, change.assigned, change.changed),
+        (Some(AppRole::Member), AppRole::Admin, true)
+    );
+    assert!(is_admin(&db.pool, ana).await.unwrap());
+    assert!(!is_admin(&db.pool, budi).await.unwrap());
+
+    let by_budi = RequestedBy {
+        actor: Some((budi, "budi@kilat.id")),
+        ..Default::default()
+    };
+    let refused = set_user_role(&db.pool, ana, AppRole::Member, &by_budi)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RoleChangeError::NotAnAdmin),
+        "{refused:?}"
+    );
+
+    let by_ana = RequestedBy {
+        actor: Some((ana, "ana@kilat.id")),
+        ip: Some("203.0.113.9".parse().unwrap()),
+        user_agent: Some("test"),
+    };
+    let refused = set_user_role(&db.pool, ana, AppRole::Member, &by_ana)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RoleChangeError::SelfDemotion),
+        "{refused:?}"
+    );
+    let refused = set_user_role(&db.pool, Uuid::new_v4(), AppRole::Admin, &by_ana)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RoleChangeError::UnknownUser),
+        "{refused:?}"
+    );
+
+    let again = set_user_role(&db.pool, ana, AppRole::Admin, &system)
+        .await
+        .unwrap();
+    assert!(
+        !again.changed,
+        "granting a role someone has changes nothing"
+    );
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from public.audit_logs where action = 'role.changed'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1, "one real change, one audit entry");
+}
+
+#[tokio::test]
+async fn a_webhook_delivery_is_claimed_once_and_finished_by_its_holder() {
+    let db = TestDb::migrated().await;
+    let payload = serde_json::json!({"order_id": "KK-1", "transaction_status": "settlement"});
+    let delivery = Delivery {
+        provider: PaymentProvider::Midtrans,
+        event_id: "KK-1:settlement:200",
+        event_type: "settlement",
+        order_id: Some("KK-1"),
+        payload: &payload,
+    };
+    let stale = Duration::from_secs(300);
+    let Claim::Claimed { token, attempts } = webhook_ledger::claim(&db.pool, &delivery, stale)
+        .await
+        .unwrap()
+    else {
+        panic!("the first delivery claims the event");
+    };
+    assert_eq!(attempts, 1);
+    assert_eq!(
+        webhook_ledger::claim(&db.pool, &delivery, stale)
+            .await
+            .unwrap(),
+        Claim::InProgress
+    );
+    assert!(
+        !webhook_ledger::finish(
+            &db.pool,
+            PaymentProvider::Midtrans,
+            delivery.event_id,
+            Uuid::new_v4(),
+            Ok(())
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        webhook_ledger::finish(
+            &db.pool,
+            PaymentProvider::Midtrans,
+            delivery.event_id,
+            token,
+            Ok(())
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        webhook_ledger::claim(&db.pool, &delivery, stale)
+            .await
+            .unwrap(),
+        Claim::Duplicate
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_counts_down_then_refuses() {
+    let db = TestDb::migrated().await;
+    let window = Duration::from_secs(3600);
+    for remaining in (0..3).rev() {
+        let decision = ratelimit::consume(&db.pool, "contact:203.0.113.9", 3, window)
+            .await
+            .unwrap();
+        assert!(decision.allowed);
+        assert_eq!(decision.remaining, remaining);
+    }
+    let refused = ratelimit::consume(&db.pool, "contact:203.0.113.9", 3, window)
+        .await
+        .unwrap();
+    assert!(!refused.allowed);
+    assert!(refused.reset_at > chrono::Utc::now());
+    assert!(
+        ratelimit::consume(&db.pool, "contact:198.51.100.1", 3, window)
+            .await
+            .unwrap()
+            .allowed,
+        "keys are separate"
+    );
+    assert_eq!(
+        ratelimit::cleanup(&db.pool, Duration::ZERO).await.unwrap(),
+        0,
+        "live windows are kept"
+    );
+}
+
+#[tokio::test]
+async fn dashboard_metrics_count_paid_revenue_and_active_plans() {
+    let db = TestDb::migrated().await;
+    let ana = sign_up(&db, "ana@kilat.id").await;
+    sqlx::query("insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at) values ($1, 'PRO', 99000, 'MIDTRANS', 'KK-a', 'PAID', now()), ($1, 'BASIC', 49000, 'MIDTRANS', 'KK-b', 'FAILED', null)")
+        .bind(ana)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let metrics = dashboard_metrics(&db.pool).await.unwrap();
+    assert_eq!(metrics.revenue_idr, 99_000);
+    assert_eq!(metrics.paid_payments, 1);
+    assert_eq!(metrics.active_free, 1, "the new user's FREE subscription");
+}
