@@ -47,7 +47,7 @@ pub struct LocalCluster {
 impl LocalCluster {
     pub fn new(data_dir: impl Into<PathBuf>, port: u16) -> Self {
         let data_dir = data_dir.into();
-        // PostgreSQL's programs run from `/` (see `Runner`), so relative paths would break.
+        // PostgreSQL's programs run from `/` (see `Tools`), so relative paths would break.
         let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
         Self { data_dir, port }
     }
@@ -66,8 +66,7 @@ impl LocalCluster {
     }
 
     fn ensure_running_blocking(&self) -> Result<(), LocalClusterError> {
-        let bin_dir = find_bin_dir().ok_or(LocalClusterError::BinariesNotFound)?;
-        let runner = Runner::for_current_user()?;
+        let tools = Tools::find()?;
         let parent = self.data_dir.parent().unwrap_or(Path::new("."));
         create_dir(parent)?;
         let lock_path = parent.join(format!(
@@ -85,7 +84,7 @@ impl LocalCluster {
             .map_err(|source| io_error("cannot open", &lock_path, source))?;
         lock.lock()
             .map_err(|source| io_error("cannot lock", &lock_path, source))?;
-        let result = self.init_and_start(&bin_dir, &runner);
+        let result = self.init_and_start(&tools);
         drop(lock);
         result
     }
@@ -93,20 +92,12 @@ impl LocalCluster {
     /// Stops the cluster if it runs (fast shutdown: open sessions are ended). Returns whether it
     /// was running.
     pub fn stop(&self) -> Result<bool, LocalClusterError> {
-        let bin_dir = find_bin_dir().ok_or(LocalClusterError::BinariesNotFound)?;
-        let runner = Runner::for_current_user()?;
-        let pg_ctl = bin_dir.join("pg_ctl");
-        let status = runner
-            .command(&pg_ctl)
-            .arg("status")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .output();
-        if !matches!(&status, Ok(out) if out.status.success()) {
+        let tools = Tools::find()?;
+        if !tools.is_running(&self.data_dir) {
             return Ok(false);
         }
-        let output = runner
-            .command(&pg_ctl)
+        let output = tools
+            .command("pg_ctl")
             .arg("stop")
             .arg("-D")
             .arg(&self.data_dir)
@@ -116,13 +107,13 @@ impl LocalCluster {
         Ok(true)
     }
 
-    fn init_and_start(&self, bin_dir: &Path, runner: &Runner) -> Result<(), LocalClusterError> {
+    fn init_and_start(&self, tools: &Tools) -> Result<(), LocalClusterError> {
         if !self.data_dir.join("PG_VERSION").exists() {
             create_dir(&self.data_dir)?;
-            runner.own(&self.data_dir)?;
+            tools.own(&self.data_dir)?;
             tracing::info!(dir = %self.data_dir.display(), "creating the local PostgreSQL cluster");
-            let output = runner
-                .command(bin_dir.join("initdb"))
+            let output = tools
+                .command("initdb")
                 .arg("--pgdata")
                 .arg(&self.data_dir)
                 .args([
@@ -147,24 +138,17 @@ impl LocalCluster {
             fs::write(&conf, current).map_err(|e| io_error("cannot write", &conf, e))?;
         }
 
-        let pg_ctl = bin_dir.join("pg_ctl");
-        let status = runner
-            .command(&pg_ctl)
-            .arg("status")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .output();
-        if matches!(&status, Ok(out) if out.status.success()) {
+        if tools.is_running(&self.data_dir) {
             return Ok(());
         }
         let log = self.data_dir.with_extension("log");
         if !log.exists() {
             File::create(&log).map_err(|e| io_error("cannot create", &log, e))?;
-            runner.own(&log)?;
+            tools.own(&log)?;
         }
         tracing::info!(port = self.port, "starting the local PostgreSQL cluster");
-        let output = runner
-            .command(&pg_ctl)
+        let output = tools
+            .command("pg_ctl")
             .arg("start")
             .arg("-D")
             .arg(&self.data_dir)
@@ -187,16 +171,21 @@ impl LocalCluster {
     }
 }
 
-/// Runs PostgreSQL's programs as the current user, or as `postgres` when we are root.
-struct Runner {
+/// PostgreSQL's server programs, run as the current user, or as `postgres` when we are root.
+struct Tools {
+    bin_dir: PathBuf,
     as_user: Option<(u32, u32)>,
 }
 
-impl Runner {
-    fn for_current_user() -> Result<Self, LocalClusterError> {
+impl Tools {
+    fn find() -> Result<Self, LocalClusterError> {
+        let bin_dir = find_bin_dir().ok_or(LocalClusterError::BinariesNotFound)?;
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } != 0 {
-            return Ok(Self { as_user: None });
+            return Ok(Self {
+                bin_dir,
+                as_user: None,
+            });
         }
         let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
         let ids = passwd.lines().find_map(|line| {
@@ -205,12 +194,15 @@ impl Runner {
                 .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
                 .flatten()
         });
-        ids.map(|ids| Self { as_user: Some(ids) })
-            .ok_or(LocalClusterError::NoUnprivilegedUser)
+        ids.map(|ids| Self {
+            bin_dir,
+            as_user: Some(ids),
+        })
+        .ok_or(LocalClusterError::NoUnprivilegedUser)
     }
 
-    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut command = Command::new(program);
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bin_dir.join(program));
         if let Some((uid, gid)) = self.as_user {
             // Our working directory may not be readable by that user.
             command
@@ -220,6 +212,16 @@ impl Runner {
                 .current_dir("/");
         }
         command
+    }
+
+    fn is_running(&self, data_dir: &Path) -> bool {
+        let status = self
+            .command("pg_ctl")
+            .arg("status")
+            .arg("-D")
+            .arg(data_dir)
+            .output();
+        matches!(status, Ok(out) if out.status.success())
     }
 
     fn own(&self, path: &Path) -> Result<(), LocalClusterError> {
