@@ -2,6 +2,7 @@
 
 pub mod local_cluster;
 pub mod migrations;
+pub mod user_scope;
 
 use std::time::Duration;
 

@@ -9,3 +9,4 @@ mod local_cluster;
 mod pages;
 mod schema;
 mod service_rpcs;
+mod user_scope;
