@@ -144,6 +144,12 @@ pub struct Config {
     pub database: DatabaseSource,
     /// From `PORT`; otherwise the Leptos site address is used.
     pub listen_addr: Option<SocketAddr>,
+    /// The app's public base URL (`SITE_URL`): where auth emails and OAuth send people back.
+    pub site_url: String,
+    pub supabase: SupabaseTarget,
+    pub mail: MailTarget,
+    /// `ADMIN_EMAILS`, lowercased: promoted to admin at their first sign-in.
+    pub admin_emails: Vec<String>,
     features: Vec<(Feature, FeatureState)>,
 }
 
@@ -155,6 +161,59 @@ pub struct ConfigError {
 }
 
 pub const DEFAULT_LOCAL_POSTGRES_PORT: u16 = 54322;
+/// Like the Supabase CLI's API gateway, so either can serve a local app.
+pub const DEFAULT_LOCAL_SUPABASE_PORT: u16 = 54321;
+/// The Supabase CLI's well-known local JWT secret: local tokens are for local use only.
+pub const LOCAL_JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+/// The Supabase project the server talks to.
+#[derive(Clone)]
+pub enum SupabaseTarget {
+    /// `SUPABASE_URL` and `SUPABASE_ANON_KEY`; `SUPABASE_JWT_SECRET` for HS256 (legacy) projects,
+    /// otherwise tokens are checked against the project's JWKS.
+    Hosted {
+        url: String,
+        anon_key: String,
+        jwt_secret: Option<String>,
+    },
+    /// Development without a project: the local twin, served by this process on `port`.
+    LocalTwin {
+        port: u16,
+        jwt_secret: String,
+        email_confirmation: bool,
+    },
+}
+
+impl fmt::Debug for SupabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SupabaseTarget::Hosted { url, .. } => write!(f, "Hosted({url})"),
+            SupabaseTarget::LocalTwin { port, .. } => write!(f, "LocalTwin(port {port})"),
+        }
+    }
+}
+
+/// Where email goes.
+#[derive(Clone)]
+pub enum MailTarget {
+    Resend {
+        api_key: String,
+        from: String,
+    },
+    /// Development: the local Resend twin, read at `/dev/mailbox`.
+    LocalTwin {
+        from: String,
+    },
+}
+
+impl fmt::Debug for MailTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MailTarget::Resend { from, .. } => write!(f, "Resend(from {from})"),
+            MailTarget::LocalTwin { from } => write!(f, "LocalTwin(from {from})"),
+        }
+    }
+}
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -226,6 +285,69 @@ impl Config {
             }
         });
 
+        let site_url = get("SITE_URL")
+            .map(|url| url.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| "http://127.0.0.1:3000".to_string());
+        if !(site_url.starts_with("http://") || site_url.starts_with("https://")) {
+            problems.push(format!(
+                "SITE_URL={site_url:?} must start with http:// or https://"
+            ));
+        }
+
+        let supabase = match (get("SUPABASE_URL"), get("SUPABASE_ANON_KEY")) {
+            (Some(url), Some(anon_key)) => SupabaseTarget::Hosted {
+                url: url.trim_end_matches('/').to_string(),
+                anon_key,
+                jwt_secret: get("SUPABASE_JWT_SECRET"),
+            },
+            _ => {
+                let port = match get("LOCAL_SUPABASE_PORT") {
+                    None => DEFAULT_LOCAL_SUPABASE_PORT,
+                    Some(raw) => raw.parse().unwrap_or_else(|_| {
+                        problems.push(format!("LOCAL_SUPABASE_PORT={raw:?} is not a port number"));
+                        DEFAULT_LOCAL_SUPABASE_PORT
+                    }),
+                };
+                let email_confirmation = match get("LOCAL_AUTH_EMAIL_CONFIRMATION") {
+                    None => true,
+                    Some(raw) => parse_flag(&raw).unwrap_or_else(|| {
+                        problems.push(format!(
+                            "LOCAL_AUTH_EMAIL_CONFIRMATION={raw:?} is not a switch: use true/false"
+                        ));
+                        true
+                    }),
+                };
+                SupabaseTarget::LocalTwin {
+                    port,
+                    jwt_secret: get("LOCAL_JWT_SECRET")
+                        .unwrap_or_else(|| LOCAL_JWT_SECRET.to_string()),
+                    email_confirmation,
+                }
+            }
+        };
+
+        let from = get("MAIL_FROM").unwrap_or_else(|| "Kilat <no-reply@kilat.local>".to_string());
+        let mail = match get("RESEND_API_KEY") {
+            Some(api_key) => MailTarget::Resend { api_key, from },
+            None => MailTarget::LocalTwin { from },
+        };
+
+        let admin_emails = get("ADMIN_EMAILS")
+            .map(|list| {
+                list.split(',')
+                    .map(|email| email.trim().to_lowercase())
+                    .filter(|email| !email.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for email in &admin_emails {
+            if !email.contains('@') {
+                problems.push(format!(
+                    "ADMIN_EMAILS contains {email:?}, which is not an email address"
+                ));
+            }
+        }
+
         let mut features = Vec::new();
         for feature in Feature::ALL {
             let enabled = match get(feature.flag()) {
@@ -260,6 +382,10 @@ impl Config {
                 environment,
                 database,
                 listen_addr,
+                site_url,
+                supabase,
+                mail,
+                admin_emails,
                 features,
             })
         } else {
@@ -414,6 +540,12 @@ mod tests {
             "LOCAL_POSTGRES_DIR",
             "LOCAL_POSTGRES_PORT",
             "PG_BIN_DIR",
+            "SITE_URL",
+            "SUPABASE_JWT_SECRET",
+            "LOCAL_SUPABASE_PORT",
+            "LOCAL_JWT_SECRET",
+            "LOCAL_AUTH_EMAIL_CONFIRMATION",
+            "ADMIN_EMAILS",
         ];
         for feature in Feature::ALL {
             names.push(feature.flag());
@@ -430,6 +562,44 @@ mod tests {
                 ".env.example lacks {name}"
             );
         }
+    }
+
+    #[test]
+    fn without_a_supabase_project_the_local_twins_serve_auth_and_mail() {
+        let local = config(&[("ADMIN_EMAILS", " Owner@Kilat.id ,, ops@kilat.id")]).unwrap();
+        assert!(matches!(
+            local.supabase,
+            SupabaseTarget::LocalTwin {
+                port: DEFAULT_LOCAL_SUPABASE_PORT,
+                email_confirmation: true,
+                ..
+            }
+        ));
+        assert!(matches!(local.mail, MailTarget::LocalTwin { .. }));
+        assert_eq!(local.admin_emails, ["owner@kilat.id", "ops@kilat.id"]);
+        assert_eq!(local.site_url, "http://127.0.0.1:3000");
+
+        let config = config(&[
+            ("SUPABASE_URL", "https://abc.supabase.co/"),
+            ("SUPABASE_ANON_KEY", "anon"),
+        ])
+        .unwrap();
+        assert!(matches!(
+            config.supabase,
+            SupabaseTarget::Hosted {
+                jwt_secret: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn admin_emails_must_be_addresses() {
+        let err = config(&[("ADMIN_EMAILS", "owner")]).unwrap_err();
+        assert!(
+            err.to_string().contains("ADMIN_EMAILS contains \"owner\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod auth;
 pub mod billing;
 pub mod cli;
 pub mod config;
@@ -9,6 +10,8 @@ pub mod db;
 pub mod health;
 pub mod http_layers;
 pub mod leptos_settings;
+pub mod local;
+pub mod mail;
 pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

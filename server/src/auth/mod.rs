@@ -1,0 +1,5 @@
+//! Identity: Supabase Auth access tokens and, as the other parts land, the Auth client, the local
+//! Auth twin, sessions and roles.
+
+pub mod jwt;
+pub mod supabase_client;

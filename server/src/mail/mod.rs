@@ -1,0 +1,105 @@
+//! Email through Resend's API (`reference/providers.md`), or the local twin that speaks it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One message to send.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Email {
+    pub from: String,
+    /// Resend accepts one address or a list.
+    #[serde(deserialize_with = "one_or_many")]
+    pub to: Vec<String>,
+    pub subject: String,
+    #[serde(default)]
+    pub html: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the mail provider refused the message ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("the mail provider could not be reached: {0}")]
+    Unreachable(#[from] reqwest::Error),
+}
+
+/// A Resend client. `base_url` is `https://api.resend.com`, or the local twin's address.
+#[derive(Clone)]
+pub struct Mailer {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: String,
+}
+
+#[derive(Deserialize)]
+struct Sent {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ResendError {
+    message: String,
+}
+
+impl Mailer {
+    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("kilat/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Self {
+            http,
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            api_key: api_key.into(),
+        }
+    }
+
+    /// Sends `email`. `idempotency_key` makes a retried send deliver once (Resend keeps keys 24 h).
+    pub async fn send(&self, email: &Email, idempotency_key: &str) -> Result<String, MailError> {
+        let response = self
+            .http
+            .post(format!("{}/emails", self.base_url))
+            .bearer_auth(&self.api_key)
+            .header("Idempotency-Key", idempotency_key)
+            .json(email)
+            .send()
+            .await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response.json::<Sent>().await?.id);
+        }
+        let message = response
+            .json::<ResendError>()
+            .await
+            .map(|e| e.message)
+            .unwrap_or_else(|_| {
+                status
+                    .canonical_reason()
+                    .unwrap_or("unknown error")
+                    .to_string()
+            });
+        Err(MailError::Rejected {
+            status: status.as_u16(),
+            message,
+        })
+    }
+}
