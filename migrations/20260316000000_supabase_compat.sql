@@ -62,22 +62,35 @@ begin
     return;
   end if;
 
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'anon') then
-    create role anon nologin;
-  end if;
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin;
-  end if;
-  if not exists (select 1 from pg_catalog.pg_roles where rolname = 'service_role') then
-    create role service_role nologin bypassrls;
-  end if;
+  -- roles belong to the whole cluster, not to this database: databases of one
+  -- cluster migrated at the same moment (parallel tests, two fresh
+  -- environments) race to create them. the loser of that race waits for the
+  -- winner's commit and then fails on the catalog's unique index; either way
+  -- the role exists afterwards, which is all this needs.
+  foreach api_role in array array['anon', 'authenticated', 'service_role'] loop
+    if not exists (select 1 from pg_catalog.pg_roles where rolname = api_role) then
+      begin
+        execute pg_catalog.format(
+          'create role %I nologin%s',
+          api_role,
+          case when api_role = 'service_role' then ' bypassrls' else '' end
+        );
+      exception when duplicate_object or unique_violation then
+        null;
+      end;
+    end if;
+  end loop;
 
   -- pg_has_role(..., 'member') is true for superusers and for existing
   -- (direct or indirect) members, i.e. exactly when "set role" already works;
   -- only then is a grant unnecessary.
   foreach api_role in array array['anon', 'authenticated', 'service_role'] loop
     if not pg_catalog.pg_has_role(current_user, api_role, 'member') then
-      execute pg_catalog.format('grant %I to %I', api_role, current_user);
+      begin
+        execute pg_catalog.format('grant %I to %I', api_role, current_user);
+      exception when unique_violation then
+        null;
+      end;
     end if;
   end loop;
 end

@@ -70,3 +70,65 @@ async fn two_servers_share_one_new_local_cluster() {
         .count();
     assert_eq!(applied, 2, "both report:\n{first_out}\n{second_out}");
 }
+
+/// Roles belong to the whole cluster: databases of a new cluster migrated at the same moment
+/// race to create `anon`, `authenticated` and `service_role`, and every one must succeed.
+#[tokio::test]
+async fn migrations_apply_at_once_to_several_databases_of_a_new_cluster() {
+    use kilat_server::db::{self, local_cluster::LocalCluster, migrations::MIGRATOR};
+    use sqlx::postgres::PgConnectOptions;
+
+    let dir = workspace_root().join(format!(
+        "target/test-clusters/{}/postgres",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cluster = LocalCluster::new(&dir, port);
+    cluster
+        .ensure_running()
+        .await
+        .expect("a new cluster starts");
+
+    let server: PgConnectOptions = cluster.url("postgres").parse().unwrap();
+    let mut pools = Vec::new();
+    for i in 0..4 {
+        let name = format!("concurrent_{i}");
+        db::create_database_if_missing(&server, &name)
+            .await
+            .unwrap();
+        pools.push((
+            name.clone(),
+            sqlx::PgPool::connect_with(server.clone().database(&name))
+                .await
+                .unwrap(),
+        ));
+    }
+    let migrations: Vec<_> = pools
+        .into_iter()
+        .map(|(name, pool)| {
+            tokio::spawn(async move {
+                MIGRATOR
+                    .run(&pool)
+                    .await
+                    .map_err(|e| format!("{name}: {e}"))
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for migration in migrations {
+        results.push(migration.await.unwrap());
+    }
+
+    let stopped = tokio::task::spawn_blocking(move || cluster.stop())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    assert!(stopped.unwrap(), "the cluster was running");
+    for result in results {
+        result.unwrap();
+    }
+}
