@@ -6,6 +6,7 @@
 pub mod components;
 pub mod domain;
 pub mod pages;
+pub mod ports;
 mod shell;
 
 pub use shell::{App, shell};

@@ -7,7 +7,7 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::components::theme::THEME_BOOT_SCRIPT;
-use crate::pages::{landing::LandingPage, not_found::NotFound};
+use crate::pages::{dev_mailbox::DevMailboxPage, landing::LandingPage, not_found::NotFound};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=LandingPage/>
+                    <Route path=path!("/dev/mailbox") view=DevMailboxPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -5,15 +5,20 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use axum::{Router, extract::FromRef, routing::get};
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::{
-    config::Config,
+    config::{Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, MailTarget, SupabaseTarget},
     db::{self, migrations::MIGRATOR},
     health, http_layers,
+    local::{self, mail_twin::Mailbox},
+    mail::Mailer,
 };
+
+const RESEND_API: &str = "https://api.resend.com";
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -21,6 +26,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    pub mailer: Mailer,
+    /// The local mail twin's messages, in local development only.
+    pub dev_mailbox: Option<Mailbox>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -55,10 +63,29 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let stand_ins = match (&config.supabase, &config.mail, config.environment) {
+            (_, _, Environment::Production)
+            | (SupabaseTarget::Hosted { .. }, MailTarget::Resend { .. }, _) => None,
+            (SupabaseTarget::LocalTwin { port, .. }, _, _) => Some(local::start(*port).await?),
+            (SupabaseTarget::Hosted { .. }, MailTarget::LocalTwin { .. }, _) => {
+                Some(local::start(DEFAULT_LOCAL_SUPABASE_PORT).await?)
+            }
+        };
+        let mailer = match (&config.mail, &stand_ins) {
+            (MailTarget::Resend { api_key, .. }, _) => Mailer::new(RESEND_API, api_key),
+            (MailTarget::LocalTwin { .. }, Some(stand_ins)) => Mailer::new(
+                format!("{}/resend", stand_ins.base_url),
+                "re_local_stand_in",
+            ),
+            // Production without RESEND_API_KEY: the mail feature reports missing configuration.
+            (MailTarget::LocalTwin { .. }, None) => Mailer::new(RESEND_API, ""),
+        };
         let state = AppState {
             config: Arc::new(config),
             pool,
             leptos_options,
+            mailer,
+            dev_mailbox: stand_ins.map(|stand_ins| stand_ins.mailbox),
         };
         Ok(Self {
             listener,
@@ -87,13 +114,24 @@ fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(app::App);
     let environment = state.config.environment;
+    let context = {
+        let dev_mailbox = state.dev_mailbox.clone();
+        move || {
+            if let Some(mailbox) = &dev_mailbox {
+                provide_context::<Arc<dyn app::ports::DevMailbox>>(Arc::new(mailbox.clone()));
+            }
+        }
+    };
     let router = Router::new()
         .route("/api/health", get(health::health))
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context,
+            app::shell,
+        ))
         .with_state(state);
     http_layers::apply(router, environment, options.hash_files)
 }

@@ -65,6 +65,31 @@ impl Mailbox {
     }
 }
 
+impl app::ports::DevMailbox for Mailbox {
+    fn messages(&self) -> Vec<app::ports::CaughtEmail> {
+        Mailbox::messages(self)
+            .into_iter()
+            .map(|received| app::ports::CaughtEmail {
+                id: received.id.to_string(),
+                received_at: received.received_at.to_rfc3339(),
+                links: links_in(&received.email.text),
+                from: received.email.from,
+                to: received.email.to,
+                subject: received.email.subject,
+                text: received.email.text,
+            })
+            .collect()
+    }
+}
+
+/// The http(s) links in a plain-text message, in order.
+fn links_in(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '(' | ')'))
+        .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Resend's `POST /emails`, mounted wherever the twin's base URL points.
 pub fn router(mailbox: Mailbox) -> Router {
     Router::new()
@@ -129,4 +154,22 @@ async fn send(
         .map(str::to_string);
     let id = mailbox.accept(email, key);
     (StatusCode::OK, Json(json!({"id": id}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::links_in;
+
+    #[test]
+    fn finds_every_link_in_a_plain_text_message() {
+        let text = "Confirm: http://127.0.0.1:54321/auth/v1/verify?token=abc&type=signup\n\
+                    (or <https://kilat.id/help>), not ftp://x";
+        assert_eq!(
+            links_in(text),
+            [
+                "http://127.0.0.1:54321/auth/v1/verify?token=abc&type=signup",
+                "https://kilat.id/help"
+            ]
+        );
+    }
 }

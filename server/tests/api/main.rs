@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod leptos_settings;
 mod local_cluster;
+mod mail;
 mod pages;
 mod schema;
 mod service_rpcs;

@@ -1,0 +1,68 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::ui::Card;
+use crate::ports::CaughtEmail;
+
+mod text {
+    pub const TITLE: &str = "Local mailbox";
+    pub const LEAD: &str = "Every email the app sent while running locally: sign-up confirmations, \
+        magic links, password resets. Nothing here leaves this machine.";
+    pub const EMPTY: &str =
+        "No email yet. Sign up or ask for a magic link, and the message appears here.";
+    pub const UNAVAILABLE: &str = "The local mailbox exists only in local development, when no \
+        RESEND_API_KEY is set.";
+    pub const LOADING: &str = "Loading messages…";
+    pub const TO: &str = "To";
+}
+
+/// The mailbox of the local mail twin, or an error when the server runs with real email.
+#[server]
+pub async fn list_dev_mailbox() -> Result<Vec<CaughtEmail>, ServerFnError> {
+    use std::sync::Arc;
+    let mailbox = use_context::<Arc<dyn crate::ports::DevMailbox>>()
+        .ok_or_else(|| ServerFnError::new(text::UNAVAILABLE))?;
+    Ok(mailbox.messages())
+}
+
+#[component]
+pub fn DevMailboxPage() -> impl IntoView {
+    let messages = Resource::new(|| (), |_| list_dev_mailbox());
+    view! {
+        <Title text=text::TITLE/>
+        <section class="py-12">
+            <h1 class="text-3xl font-bold tracking-tight">{text::TITLE}</h1>
+            <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-300">{text::LEAD}</p>
+            <div class="mt-8 space-y-4" aria-live="polite">
+                <Suspense fallback=|| view! { <p class="text-slate-500">{text::LOADING}</p> }>
+                    {move || messages.get().map(|answer| match answer {
+                        Err(_) => view! { <p role="alert" class="text-slate-600 dark:text-slate-300">{text::UNAVAILABLE}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="text-slate-600 dark:text-slate-300">{text::EMPTY}</p> }.into_any(),
+                        Ok(list) => list.into_iter().map(|email| view! { <Message email/> }).collect_view().into_any(),
+                    })}
+                </Suspense>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Message(email: CaughtEmail) -> impl IntoView {
+    view! {
+        <Card>
+            <article data-testid="mail">
+                <header class="flex flex-col gap-1 sm:flex-row sm:items-baseline sm:justify-between">
+                    <h2 class="font-semibold">{email.subject}</h2>
+                    <time class="text-xs text-slate-500" datetime=email.received_at.clone()>{email.received_at.clone()}</time>
+                </header>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::TO}": "{email.to.join(", ")}</p>
+                <pre class="mt-4 whitespace-pre-wrap break-words font-sans text-sm">{email.text}</pre>
+                <ul class="mt-4 space-y-1 text-sm">
+                    {email.links.into_iter().map(|link| view! {
+                        <li><a class="break-all text-amber-700 underline hover:text-amber-600 dark:text-amber-400" href=link.clone()>{link.clone()}</a></li>
+                    }).collect_view()}
+                </ul>
+            </article>
+        </Card>
+    }
+}
