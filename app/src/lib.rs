@@ -5,6 +5,7 @@
 
 pub mod components;
 pub mod domain;
+pub mod identity;
 pub mod pages;
 pub mod ports;
 mod shell;
