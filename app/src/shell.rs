@@ -7,7 +7,13 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::components::theme::THEME_BOOT_SCRIPT;
-use crate::pages::{dev_mailbox::DevMailboxPage, landing::LandingPage, not_found::NotFound};
+use crate::pages::{
+    auth_error::AuthErrorPage, dashboard::DashboardPage, dev_mailbox::DevMailboxPage,
+    forgot_password::ForgotPasswordPage, landing::LandingPage, login::LoginPage,
+    not_found::NotFound, settings::SettingsPage, sign_up::SignUpPage,
+    sign_up_success::SignUpSuccessPage, update_password::UpdatePasswordPage,
+    verify_email::VerifyEmailPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +59,15 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=LandingPage/>
                     <Route path=path!("/dev/mailbox") view=DevMailboxPage/>
+                    <Route path=path!("/auth/login") view=LoginPage/>
+                    <Route path=path!("/auth/sign-up") view=SignUpPage/>
+                    <Route path=path!("/auth/sign-up-success") view=SignUpSuccessPage/>
+                    <Route path=path!("/auth/verify-email") view=VerifyEmailPage/>
+                    <Route path=path!("/auth/forgot-password") view=ForgotPasswordPage/>
+                    <Route path=path!("/auth/update-password") view=UpdatePasswordPage/>
+                    <Route path=path!("/auth/error") view=AuthErrorPage/>
+                    <Route path=path!("/dashboard") view=DashboardPage/>
+                    <Route path=path!("/dashboard/settings") view=SettingsPage/>
                 </Routes>
             </Layout>
         </Router>

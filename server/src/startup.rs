@@ -10,7 +10,17 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_ro
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use tower_sessions_sqlx_store::PostgresStore;
+
 use crate::{
+    auth::{
+        self,
+        identity::{IdentityService, RequestIdentity},
+        jwt::{JwtSecret, TokenVerifier, VerifierConfig, sign_hs256},
+        session,
+        supabase_client::SupabaseAuth,
+    },
     config::{Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, MailTarget, SupabaseTarget},
     db::{self, migrations::MIGRATOR},
     health, http_layers,
@@ -29,6 +39,15 @@ pub struct AppState {
     pub mailer: Mailer,
     /// The local mail twin's messages, in local development only.
     pub dev_mailbox: Option<Mailbox>,
+    pub identity: Arc<IdentityService>,
+}
+
+/// The publishable key of the local twin: like the Supabase CLI's, a long-lived `anon` JWT.
+fn local_anon_key(jwt_secret: &str) -> String {
+    sign_hs256(
+        &serde_json::json!({"iss": "supabase-demo", "role": "anon", "exp": 1_983_812_996}),
+        jwt_secret.as_bytes(),
+    )
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,12 +82,33 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let local_auth = match &config.supabase {
+            SupabaseTarget::LocalTwin {
+                jwt_secret,
+                email_confirmation,
+                ..
+            } => Some(local::AuthTwinSettings {
+                pool: pool.clone(),
+                jwt_secret: jwt_secret.as_bytes().to_vec(),
+                anon_key: local_anon_key(jwt_secret),
+                site_url: config.site_url.clone(),
+                mail_from: match &config.mail {
+                    MailTarget::Resend { from, .. } | MailTarget::LocalTwin { from } => {
+                        from.clone()
+                    }
+                },
+                autoconfirm: !email_confirmation,
+            }),
+            SupabaseTarget::Hosted { .. } => None,
+        };
         let stand_ins = match (&config.supabase, &config.mail, config.environment) {
             (_, _, Environment::Production)
             | (SupabaseTarget::Hosted { .. }, MailTarget::Resend { .. }, _) => None,
-            (SupabaseTarget::LocalTwin { port, .. }, _, _) => Some(local::start(*port).await?),
+            (SupabaseTarget::LocalTwin { port, .. }, _, _) => {
+                Some(local::start(*port, local_auth).await?)
+            }
             (SupabaseTarget::Hosted { .. }, MailTarget::LocalTwin { .. }, _) => {
-                Some(local::start(DEFAULT_LOCAL_SUPABASE_PORT).await?)
+                Some(local::start(DEFAULT_LOCAL_SUPABASE_PORT, None).await?)
             }
         };
         let mailer = match (&config.mail, &stand_ins) {
@@ -80,12 +120,44 @@ impl Application {
             // Production without RESEND_API_KEY: the mail feature reports missing configuration.
             (MailTarget::LocalTwin { .. }, None) => Mailer::new(RESEND_API, ""),
         };
+        let (supabase_url, anon_key, jwt_secret) = match (&config.supabase, &stand_ins) {
+            (
+                SupabaseTarget::Hosted {
+                    url,
+                    anon_key,
+                    jwt_secret,
+                },
+                _,
+            ) => (url.clone(), anon_key.clone(), jwt_secret.clone()),
+            (SupabaseTarget::LocalTwin { jwt_secret, .. }, Some(stand_ins)) => (
+                stand_ins.base_url.clone(),
+                local_anon_key(jwt_secret),
+                Some(jwt_secret.clone()),
+            ),
+            // Production without SUPABASE_URL: auth reports missing configuration.
+            (SupabaseTarget::LocalTwin { .. }, None) => {
+                ("http://127.0.0.1:9".into(), String::new(), None)
+            }
+        };
+        let verifier = TokenVerifier::new(VerifierConfig::for_supabase(
+            &supabase_url,
+            jwt_secret.map(JwtSecret::from),
+        ))
+        .context("cannot set up access-token verification")?;
+        let identity = Arc::new(IdentityService {
+            auth: SupabaseAuth::new(&supabase_url, anon_key),
+            verifier,
+            pool: pool.clone(),
+            confirm_url: format!("{}/auth/confirm", config.site_url),
+            admin_emails: config.admin_emails.clone(),
+        });
         let state = AppState {
             config: Arc::new(config),
             pool,
             leptos_options,
             mailer,
             dev_mailbox: stand_ins.map(|stand_ins| stand_ins.mailbox),
+            identity,
         };
         Ok(Self {
             listener,
@@ -116,14 +188,30 @@ fn router(state: AppState) -> Router {
     let environment = state.config.environment;
     let context = {
         let dev_mailbox = state.dev_mailbox.clone();
+        let identity = state.identity.clone();
         move || {
             if let Some(mailbox) = &dev_mailbox {
                 provide_context::<Arc<dyn app::ports::DevMailbox>>(Arc::new(mailbox.clone()));
             }
+            provide_context::<Arc<dyn app::identity::Identity>>(Arc::new(RequestIdentity::new(
+                identity.clone(),
+            )));
         }
     };
+    let sessions = SessionManagerLayer::new(
+        PostgresStore::new(state.pool.clone())
+            .with_schema_name("kilat_private")
+            .and_then(|store| store.with_table_name("sessions"))
+            .expect("valid session table names"),
+    )
+    .with_name(session::COOKIE)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(environment == Environment::Production)
+    .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let router = Router::new()
         .route("/api/health", get(health::health))
+        .merge(auth::routes::router(state.identity.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())
@@ -132,7 +220,9 @@ fn router(state: AppState) -> Router {
             context,
             app::shell,
         ))
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(auth::routes::require_sign_in))
+        .layer(sessions);
     http_layers::apply(router, environment, options.hash_files)
 }
 

@@ -8,6 +8,8 @@ const NAV: [(&str, &str); 3] = [
     ("Health", "/api/health"),
 ];
 
+const SIGN_IN: &str = "Sign in";
+
 /// Header, main column and footer around every page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -35,7 +37,16 @@ fn Header() -> impl IntoView {
                         <a href=href class="rounded transition hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:text-white">{label}</a>
                     })}
                 </nav>
-                <ThemeToggle/>
+                <div class="flex items-center gap-3">
+                    <a
+                        href="/auth/login"
+                        data-testid="header-sign-in"
+                        class="rounded-md px-3 py-1.5 text-sm font-semibold text-slate-700 transition hover:bg-slate-100 hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-slate-200 dark:hover:bg-slate-800 dark:hover:text-white"
+                    >
+                        {SIGN_IN}
+                    </a>
+                    <ThemeToggle/>
+                </div>
             </div>
         </header>
     }

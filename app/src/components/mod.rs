@@ -1,5 +1,7 @@
 //! The small component set every page is built from.
 
+pub mod auth;
+pub mod form;
 pub mod layout;
 pub mod theme;
 pub mod ui;

@@ -26,7 +26,7 @@ pub async fn consume(
     let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
     let window = i32::try_from(window.as_secs().max(1)).unwrap_or(i32::MAX);
     let row = sqlx::query!(
-        r#"select allowed as "allowed!", remaining as "remaining!", reset_at as "reset_at!"
+        r#"select allowed as "allowed!", remaining as "remaining!", reset_at as "reset_at!: DateTime<Utc>"
            from public.consume_rate_limit($1, $2, $3)"#,
         key,
         limit,

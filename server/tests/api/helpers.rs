@@ -109,6 +109,9 @@ pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
     // The pool is handed over directly; the URL only has to be well-formed.
     env.entry("DATABASE_URL".into())
         .or_insert_with(|| "postgres://127.0.0.1/given-pool".into());
+    // Each test's stand-ins (Supabase Auth and mail twins) on a free port.
+    env.entry("LOCAL_SUPABASE_PORT".into())
+        .or_insert_with(|| "0".into());
     let mut config =
         Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration is valid");
     config.listen_addr = Some(([127, 0, 0, 1], 0).into());

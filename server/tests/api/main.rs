@@ -1,9 +1,11 @@
 //! Integration tests: one binary (it links once), one module per capability.
 
+mod auth_twin;
 mod cli;
 mod database_enums;
 mod health;
 mod helpers;
+mod identity_flow;
 mod leptos_settings;
 mod local_cluster;
 mod mail;

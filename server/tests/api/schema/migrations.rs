@@ -53,15 +53,14 @@ async fn the_whole_set_applies_to_a_fresh_database_and_running_it_again_is_a_no_
     MIGRATOR.run(&db.pool).await.expect("the migrations apply");
 
     let expected: Vec<(i64, bool)> = MIGRATOR.iter().map(|m| (m.version, true)).collect();
-    assert_eq!(
-        expected.len(),
-        12,
-        "the compat migration, the ten, and the record's protection"
+    assert!(
+        expected.len() >= 11,
+        "the compat migration and the ten, then later changes"
     );
     let recorded = recorded_migrations(&db.pool).await;
     assert_eq!(recorded, expected);
     let report = compare(&db.pool, &MIGRATOR).await.unwrap();
-    assert_eq!(report.applied, 12);
+    assert_eq!(report.applied, expected.len());
     assert!(!report.has_drift(), "{report:?}");
 
     let catalog_before = catalog(&db.pool).await;

@@ -1,0 +1,34 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::auth::AuthPanel;
+use crate::components::form::{Alert, AlertKind};
+use crate::components::ui::ButtonLink;
+
+/// Everything the sign-in error page says, in one place for translation.
+mod text {
+    pub const TITLE: &str = "Sign-in problem";
+    pub const GENERIC: &str = "We could not complete that sign-in step. The link may have \
+        expired or been used already. Please try again.";
+    pub const SIGN_IN: &str = "Back to sign in";
+}
+
+#[component]
+pub fn AuthErrorPage() -> impl IntoView {
+    let query = use_query_map();
+    // Text from the query is rendered as text (Leptos escapes it), never as HTML.
+    let message = move || {
+        query
+            .with(|query| query.get("message"))
+            .filter(|message| !message.trim().is_empty())
+            .unwrap_or_else(|| text::GENERIC.to_string())
+    };
+    view! {
+        <Title text=text::TITLE/>
+        <AuthPanel title=text::TITLE>
+            <Alert kind=AlertKind::Error testid="form-error">{message}</Alert>
+            <ButtonLink href="/auth/login" primary=true>{text::SIGN_IN}</ButtonLink>
+        </AuthPanel>
+    }
+}

@@ -1,0 +1,138 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::auth::{AuthPanel, check_email};
+use crate::components::form::{
+    FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
+    validate_all,
+};
+use crate::identity::api::SignIn;
+
+/// Everything the sign-in page says, in one place for translation.
+mod text {
+    pub const TITLE: &str = "Sign in";
+    pub const LEAD: &str = "Welcome back. Sign in to your Kilat account.";
+    pub const EMAIL: &str = "Email";
+    pub const PASSWORD: &str = "Password";
+    pub const PASSWORD_MISSING: &str = "Enter your password.";
+    pub const SUBMIT: &str = "Sign in";
+    pub const SUBMITTING: &str = "Signing in…";
+    pub const FORGOT: &str = "Forgot your password?";
+    pub const NO_ACCOUNT: &str = "New to Kilat?";
+    pub const SIGN_UP: &str = "Create an account";
+    pub const OR: &str = "or";
+    pub const GOOGLE: &str = "Continue with Google";
+    pub const MAGIC_TITLE: &str = "Email me a sign-in link";
+    pub const MAGIC_LEAD: &str = "No password needed: we email you a link that signs you in.";
+    pub const MAGIC_EMAIL: &str = "Email for the sign-in link";
+    pub const MAGIC_SUBMIT: &str = "Email me a link";
+    pub const RESET_DONE: &str = "Password updated, sign in with the new one.";
+}
+
+fn check_password_present(raw: &str) -> Option<String> {
+    raw.is_empty().then(|| text::PASSWORD_MISSING.to_string())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let sign_in = ServerAction::<SignIn>::new();
+    let email = FieldCheck::new(check_email);
+    let password = FieldCheck::new(check_password_present);
+
+    let next = move || query.with(|query| query.get("next")).unwrap_or_default();
+    // The action's own error first; otherwise one the server sent back in `?error=`.
+    let error = Signal::derive(move || {
+        sign_in
+            .value()
+            .get()
+            .and_then(|outcome| outcome.err())
+            .map(|error| error_message(&error))
+            .or_else(|| query.with(|query| query.get("error")))
+            .filter(|message| !message.trim().is_empty())
+    });
+    let reset = Signal::derive(move || {
+        query
+            .with(|query| query.get_str("reset") == Some("1"))
+            .then(|| text::RESET_DONE.to_string())
+    });
+
+    view! {
+        <Title text=text::TITLE/>
+        <AuthPanel title=text::TITLE lead=text::LEAD>
+            <FormSuccess message=reset/>
+            <FormError message=error/>
+            <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
+                <input type="hidden" name="next" value=next/>
+                <FormField
+                    id="login-email"
+                    name="email"
+                    label=text::EMAIL
+                    kind="email"
+                    autocomplete="email"
+                    required=true
+                    check=email
+                />
+                <FormField
+                    id="login-password"
+                    name="password"
+                    label=text::PASSWORD
+                    kind="password"
+                    autocomplete="current-password"
+                    required=true
+                    check=password
+                />
+                <div class="flex justify-end text-sm">
+                    <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
+                </div>
+                <SubmitButton
+                    label=text::SUBMIT
+                    pending_label=text::SUBMITTING
+                    pending=sign_in.pending()
+                    on:click=move |ev| {
+                        if !validate_all(&[email, password]) {
+                            ev.prevent_default();
+                        }
+                    }
+                />
+            </ActionForm>
+            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
+                {text::NO_ACCOUNT}" "<TextLink href="/auth/sign-up">{text::SIGN_UP}</TextLink>
+            </p>
+
+            <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400" aria-hidden="true">
+                <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
+                {text::OR}
+                <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
+            </div>
+
+            // Server routes outside the app router: `rel="external"` makes it a full page load.
+            <a
+                href="/auth/google"
+                rel="external"
+                data-testid="google-sign-in"
+                class="inline-flex w-full items-center justify-center gap-2 rounded-md border border-slate-300 px-5 py-2.5 text-sm font-semibold text-slate-900 transition hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 focus-visible:ring-offset-2 dark:border-slate-700 dark:text-slate-100 dark:hover:bg-slate-800 dark:focus-visible:ring-offset-slate-950"
+            >
+                <span aria-hidden="true" class="font-bold text-amber-500">"G"</span>
+                {text::GOOGLE}
+            </a>
+
+            <section aria-labelledby="magic-link-title" class="rounded-lg border border-dashed border-slate-300 p-4 dark:border-slate-700">
+                <h2 id="magic-link-title" class="font-semibold">{text::MAGIC_TITLE}</h2>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::MAGIC_LEAD}</p>
+                <form method="post" action="/auth/magic-link" data-testid="magic-link-form" class="mt-4 space-y-4">
+                    <FormField
+                        id="magic-email"
+                        name="email"
+                        label=text::MAGIC_EMAIL
+                        kind="email"
+                        autocomplete="email"
+                        required=true
+                    />
+                    <SubmitButton label=text::MAGIC_SUBMIT primary=false/>
+                </form>
+            </section>
+        </AuthPanel>
+    }
+}

@@ -1,0 +1,85 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::auth::{AuthPanel, check_email, check_full_name, check_new_password};
+use crate::components::form::{
+    FieldCheck, FormError, FormField, SubmitButton, TextLink, error_message, validate_all,
+};
+use crate::identity::api::SignUp;
+
+/// Everything the sign-up page says, in one place for translation.
+mod text {
+    pub const TITLE: &str = "Create your account";
+    pub const LEAD: &str = "Start on the Free plan; upgrade whenever you are ready.";
+    pub const FULL_NAME: &str = "Full name (optional)";
+    pub const EMAIL: &str = "Email";
+    pub const PASSWORD: &str = "Password";
+    pub const PASSWORD_HINT: &str = "At least 8 characters.";
+    pub const SUBMIT: &str = "Create account";
+    pub const SUBMITTING: &str = "Creating your account…";
+    pub const HAVE_ACCOUNT: &str = "Already have an account?";
+    pub const SIGN_IN: &str = "Sign in";
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let sign_up = ServerAction::<SignUp>::new();
+    let full_name = FieldCheck::new(check_full_name);
+    let email = FieldCheck::new(check_email);
+    let password = FieldCheck::new(check_new_password);
+    let error = Signal::derive(move || {
+        sign_up
+            .value()
+            .get()
+            .and_then(|outcome| outcome.err())
+            .map(|error| error_message(&error))
+    });
+
+    view! {
+        <Title text=text::TITLE/>
+        <AuthPanel title=text::TITLE lead=text::LEAD>
+            <FormError message=error/>
+            <ActionForm action=sign_up attr:data-testid="signup-form" attr:class="space-y-4">
+                <FormField
+                    id="signup-full-name"
+                    name="full_name"
+                    label=text::FULL_NAME
+                    autocomplete="name"
+                    check=full_name
+                />
+                <FormField
+                    id="signup-email"
+                    name="email"
+                    label=text::EMAIL
+                    kind="email"
+                    autocomplete="email"
+                    required=true
+                    check=email
+                />
+                <FormField
+                    id="signup-password"
+                    name="password"
+                    label=text::PASSWORD
+                    kind="password"
+                    autocomplete="new-password"
+                    hint=text::PASSWORD_HINT
+                    required=true
+                    check=password
+                />
+                <SubmitButton
+                    label=text::SUBMIT
+                    pending_label=text::SUBMITTING
+                    pending=sign_up.pending()
+                    on:click=move |ev| {
+                        if !validate_all(&[full_name, email, password]) {
+                            ev.prevent_default();
+                        }
+                    }
+                />
+            </ActionForm>
+            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
+                {text::HAVE_ACCOUNT}" "<TextLink href="/auth/login">{text::SIGN_IN}</TextLink>
+            </p>
+        </AuthPanel>
+    }
+}

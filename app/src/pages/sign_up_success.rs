@@ -1,0 +1,45 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::auth::AuthPanel;
+use crate::components::form::TextLink;
+
+/// Everything the "check your email" page says, in one place for translation.
+mod text {
+    pub const TITLE: &str = "Check your email";
+    pub const LEAD: &str = "Your account is almost ready. We sent you an email with a link to \
+        confirm your address.";
+    pub const NEXT_TITLE: &str = "What happens next";
+    pub const STEPS: [&str; 3] = [
+        "Open the email from Kilat (check the spam folder if it is not there in a minute).",
+        "Click the confirmation link: it confirms your address and signs you in.",
+        "You land on your dashboard, on the Free plan.",
+    ];
+    pub const DEV_BEFORE: &str = "Running Kilat in local development? No real email is sent: \
+        open the ";
+    pub const DEV_LINK: &str = "local mailbox";
+    pub const DEV_AFTER: &str = " to find the message.";
+    pub const ALREADY: &str = "Already confirmed?";
+    pub const SIGN_IN: &str = "Sign in";
+}
+
+#[component]
+pub fn SignUpSuccessPage() -> impl IntoView {
+    view! {
+        <Title text=text::TITLE/>
+        <AuthPanel title=text::TITLE lead=text::LEAD>
+            <div>
+                <h2 class="font-semibold">{text::NEXT_TITLE}</h2>
+                <ol class="mt-3 list-decimal space-y-2 pl-5 text-sm text-slate-600 dark:text-slate-300">
+                    {text::STEPS.map(|step| view! { <li>{step}</li> })}
+                </ol>
+            </div>
+            <p class="rounded-md bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/60 dark:text-slate-300">
+                {text::DEV_BEFORE}<TextLink href="/dev/mailbox">{text::DEV_LINK}</TextLink>{text::DEV_AFTER}
+            </p>
+            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
+                {text::ALREADY}" "<TextLink href="/auth/login">{text::SIGN_IN}</TextLink>
+            </p>
+        </AuthPanel>
+    }
+}
