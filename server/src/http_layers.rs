@@ -56,6 +56,7 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
         ));
     }
     router
+        .layer(axum::middleware::from_fn(refuse_cross_site_writes))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
@@ -72,6 +73,41 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Server functions and form posts change state on behalf of whoever holds the session cookie,
+/// so they must come from our own pages: browsers name the page's origin in `Origin` (and say
+/// `Sec-Fetch-Site: cross-site` otherwise), and a write from another site is refused.
+async fn refuse_cross_site_writes(req: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    if matches!(
+        *req.method(),
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+    ) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let cross_site = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => {
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest.trim_end_matches('/'));
+            origin_host.is_none() || origin_host != host
+        }
+        None => headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v == "cross-site"),
+    };
+    if cross_site {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a cross-site write");
+        return (
+            http::StatusCode::FORBIDDEN,
+            "Cross-site requests are refused: submit the form from this site.",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Hashed build output never changes under its name: cache it for a year. Everything else

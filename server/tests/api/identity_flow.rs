@@ -161,3 +161,34 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
         "the signed-out cookie is worthless"
     );
 }
+
+#[tokio::test]
+async fn writes_from_another_site_are_refused() {
+    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let form = [("email", "ana@kilat.id"), ("password", "rahasia-123")];
+    for (header, value) in [
+        (header::ORIGIN, "https://evil.example"),
+        (header::ORIGIN, "null"),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}{}", app.address, SignIn::PATH))
+            .header(header, value)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{value}");
+    }
+    let response = app
+        .client
+        .post(format!("{}{}", app.address, SignIn::PATH))
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let same_site = post_form(&app, SignIn::PATH, &form).await;
+    assert_ne!(same_site.status(), 403);
+}
