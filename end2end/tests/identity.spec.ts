@@ -1,0 +1,40 @@
+import { test, expect } from "@playwright/test";
+
+// A new person signs up, opens the confirmation email in the local mailbox, lands on the
+// dashboard, and renames themselves in settings.
+test("sign up, confirm by email, reach settings and change the name", async ({ page }) => {
+  const email = `e2e-${Date.now()}@kilat.id`;
+
+  await page.goto("/auth/sign-up");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const form = page.getByTestId("signup-form");
+  await form.locator('input[name="full_name"]').fill("Ana");
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('input[name="password"]').fill("rahasia-123");
+  await form.locator('button[type="submit"]').click();
+  await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
+
+  await page.goto("/dev/mailbox");
+  const mail = page.getByTestId("mail").filter({ hasText: email }).first();
+  await expect(mail).toBeVisible();
+  await mail.locator('a[href*="type=signup"]').click();
+
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("welcome")).toContainText("Ana");
+  await expect(page.getByTestId("plan")).toHaveText("Free");
+
+  await page.goto("/dashboard/settings");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const settings = page.getByTestId("settings-form");
+  await settings.locator('input[name="full_name"]').fill("Ana Lestari");
+  await settings.locator('button[type="submit"]').click();
+  await expect(page.getByTestId("form-success")).toBeVisible();
+
+  await page.reload();
+  await expect(page.getByTestId("settings-form").locator('input[name="full_name"]')).toHaveValue("Ana Lestari");
+});
+
+test("the dashboard sends anonymous visitors to sign in and back", async ({ page }) => {
+  await page.goto("/dashboard/settings");
+  await expect(page).toHaveURL(/\/auth\/login\?next=%2Fdashboard%2Fsettings$/);
+});
