@@ -136,61 +136,79 @@ struct EmailForm {
     email: String,
 }
 
-/// `/auth/magic-link`: emails a sign-in link (and creates the account if it is new).
-async fn magic_link(
-    State(service): State<Arc<IdentityService>>,
-    session: Session,
-    Form(form): Form<EmailForm>,
+/// The two links the server emails to start a sign-in that returns through `/auth/confirm`.
+#[derive(Clone, Copy)]
+enum EmailedLink {
+    /// Signs in (and creates the account if it is new).
+    MagicLink,
+    /// Leads to setting a new password; answered the same whether or not the account exists.
+    PasswordReset,
+}
+
+/// Parses the address, starts the PKCE flow and has Supabase email the link; back to the form
+/// with the reason when anything fails.
+async fn email_a_link(
+    service: &IdentityService,
+    session: &Session,
+    raw_email: &str,
+    link: EmailedLink,
 ) -> Response {
-    let email = match EmailAddress::parse(&form.email) {
-        Ok(email) => email,
-        Err(error) => return with_query("/auth/login", "error", &error.message),
+    let (next, form_page, sent_page) = match link {
+        EmailedLink::MagicLink => ("/dashboard", "/auth/login", "/auth/sign-up-success"),
+        EmailedLink::PasswordReset => (
+            "/auth/update-password",
+            "/auth/forgot-password",
+            "/auth/forgot-password?sent=1",
+        ),
     };
-    let challenge = match start_flow(&session, "/dashboard").await {
+    let email = match EmailAddress::parse(raw_email) {
+        Ok(email) => email,
+        Err(error) => return with_query(form_page, "error", &error.message),
+    };
+    let challenge = match start_flow(session, next).await {
         Ok(challenge) => challenge,
         Err(response) => return response,
     };
-    match service
-        .auth
-        .send_magic_link(email.as_str(), &service.confirm_url, &challenge)
-        .await
-    {
-        Ok(()) => Redirect::to("/auth/sign-up-success").into_response(),
+    let sent = match link {
+        EmailedLink::MagicLink => {
+            service
+                .auth
+                .send_magic_link(email.as_str(), &service.confirm_url, &challenge)
+                .await
+        }
+        EmailedLink::PasswordReset => {
+            service
+                .auth
+                .recover(email.as_str(), &service.confirm_url, &challenge)
+                .await
+        }
+    };
+    match sent {
+        Ok(()) => Redirect::to(sent_page).into_response(),
         Err(error) => with_query(
-            "/auth/login",
+            form_page,
             "error",
             &super::identity::explain(error).to_string(),
         ),
     }
 }
 
-/// `/auth/forgot-password`: emails a reset link; answers the same whether or not the account
-/// exists.
+/// `/auth/magic-link`.
+async fn magic_link(
+    State(service): State<Arc<IdentityService>>,
+    session: Session,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    email_a_link(&service, &session, &form.email, EmailedLink::MagicLink).await
+}
+
+/// `/auth/forgot-password`.
 async fn forgot_password(
     State(service): State<Arc<IdentityService>>,
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    let email = match EmailAddress::parse(&form.email) {
-        Ok(email) => email,
-        Err(error) => return with_query("/auth/forgot-password", "error", &error.message),
-    };
-    let challenge = match start_flow(&session, "/auth/update-password").await {
-        Ok(challenge) => challenge,
-        Err(response) => return response,
-    };
-    match service
-        .auth
-        .recover(email.as_str(), &service.confirm_url, &challenge)
-        .await
-    {
-        Ok(()) => Redirect::to("/auth/forgot-password?sent=1").into_response(),
-        Err(error) => with_query(
-            "/auth/forgot-password",
-            "error",
-            &super::identity::explain(error).to_string(),
-        ),
-    }
+    email_a_link(&service, &session, &form.email, EmailedLink::PasswordReset).await
 }
 
 #[derive(Deserialize)]

@@ -192,3 +192,37 @@ async fn writes_from_another_site_are_refused() {
     let same_site = post_form(&app, SignIn::PATH, &form).await;
     assert_ne!(same_site.status(), 403);
 }
+
+#[tokio::test]
+async fn emailed_links_are_sent_and_a_bad_address_is_explained_on_the_form() {
+    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+
+    let refused = post_form(&app, "/auth/magic-link", &[("email", "not-an-address")]).await;
+    assert!(
+        location(&refused).starts_with("/auth/login?error="),
+        "{}",
+        location(&refused)
+    );
+    let refused = post_form(&app, "/auth/forgot-password", &[("email", "")]).await;
+    assert!(
+        location(&refused).starts_with("/auth/forgot-password?error="),
+        "{}",
+        location(&refused)
+    );
+
+    let sent = post_form(&app, "/auth/magic-link", &[("email", "budi@kilat.id")]).await;
+    assert_eq!(location(&sent), "/auth/sign-up-success");
+    newest_link(&app, "/auth/v1/verify").await;
+
+    let sent = post_form(
+        &app,
+        "/auth/forgot-password",
+        &[("email", "nobody@kilat.id")],
+    )
+    .await;
+    assert_eq!(
+        location(&sent),
+        "/auth/forgot-password?sent=1",
+        "the same answer for an unknown account"
+    );
+}
