@@ -3,6 +3,7 @@
 //! Everything here compiles for both the server (`ssr`) and the browser (`hydrate`), so it holds
 //! no database code, no HTTP clients and no secrets.
 
+pub mod admin;
 pub mod components;
 pub mod domain;
 pub mod identity;

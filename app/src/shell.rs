@@ -8,9 +8,9 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::pages::{
-    auth_error::AuthErrorPage, dashboard::DashboardPage, dev_mailbox::DevMailboxPage,
-    forgot_password::ForgotPasswordPage, landing::LandingPage, login::LoginPage,
-    not_found::NotFound, settings::SettingsPage, sign_up::SignUpPage,
+    admin::AdminPage, auth_error::AuthErrorPage, dashboard::DashboardPage,
+    dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage, landing::LandingPage,
+    login::LoginPage, not_found::NotFound, settings::SettingsPage, sign_up::SignUpPage,
     sign_up_success::SignUpSuccessPage, update_password::UpdatePasswordPage,
     verify_email::VerifyEmailPage,
 };
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/error") view=AuthErrorPage/>
                     <Route path=path!("/dashboard") view=DashboardPage/>
                     <Route path=path!("/dashboard/settings") view=SettingsPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -2,7 +2,7 @@
 //!
 //! Every problem is collected before reporting, so a misconfigured deploy is fixed in one pass.
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Where the server runs: development allows local stand-ins, production refuses them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +165,8 @@ pub const DEFAULT_LOCAL_POSTGRES_PORT: u16 = 54322;
 pub const DEFAULT_LOCAL_SUPABASE_PORT: u16 = 54321;
 /// The Supabase CLI's well-known local JWT secret: local tokens are for local use only.
 pub const LOCAL_JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+/// Supabase's default access-token lifetime.
+const DEFAULT_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// The Supabase project the server talks to.
 #[derive(Clone)]
@@ -181,6 +183,8 @@ pub enum SupabaseTarget {
         port: u16,
         jwt_secret: String,
         email_confirmation: bool,
+        /// How long the twin's access tokens live (Supabase's `jwt_expiry`).
+        access_token_ttl: Duration,
     },
 }
 
@@ -317,11 +321,24 @@ impl Config {
                         true
                     }),
                 };
+                let access_token_ttl = match get("LOCAL_AUTH_JWT_EXPIRY") {
+                    None => DEFAULT_ACCESS_TOKEN_TTL,
+                    Some(raw) => match raw.parse::<u64>() {
+                        Ok(secs) if secs > 0 => Duration::from_secs(secs),
+                        _ => {
+                            problems.push(format!(
+                                "LOCAL_AUTH_JWT_EXPIRY={raw:?} is not a number of seconds (at least 1)"
+                            ));
+                            DEFAULT_ACCESS_TOKEN_TTL
+                        }
+                    },
+                };
                 SupabaseTarget::LocalTwin {
                     port,
                     jwt_secret: get("LOCAL_JWT_SECRET")
                         .unwrap_or_else(|| LOCAL_JWT_SECRET.to_string()),
                     email_confirmation,
+                    access_token_ttl,
                 }
             }
         };
@@ -545,6 +562,7 @@ mod tests {
             "LOCAL_SUPABASE_PORT",
             "LOCAL_JWT_SECRET",
             "LOCAL_AUTH_EMAIL_CONFIRMATION",
+            "LOCAL_AUTH_JWT_EXPIRY",
             "ADMIN_EMAILS",
         ];
         for feature in Feature::ALL {

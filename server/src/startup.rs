@@ -14,6 +14,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
+    admin::{self, console::RequestAdmin},
     auth::{
         self,
         identity::{IdentityService, RequestIdentity},
@@ -86,6 +87,7 @@ impl Application {
             SupabaseTarget::LocalTwin {
                 jwt_secret,
                 email_confirmation,
+                access_token_ttl,
                 ..
             } => Some(local::AuthTwinSettings {
                 pool: pool.clone(),
@@ -98,6 +100,7 @@ impl Application {
                     }
                 },
                 autoconfirm: !email_confirmation,
+                access_token_ttl: *access_token_ttl,
             }),
             SupabaseTarget::Hosted { .. } => None,
         };
@@ -196,6 +199,9 @@ fn router(state: AppState) -> Router {
             provide_context::<Arc<dyn app::identity::Identity>>(Arc::new(RequestIdentity::new(
                 identity.clone(),
             )));
+            provide_context::<Arc<dyn app::admin::AdminConsole>>(Arc::new(RequestAdmin::new(
+                identity.clone(),
+            )));
         }
     };
     let sessions = SessionManagerLayer::new(
@@ -220,8 +226,12 @@ fn router(state: AppState) -> Router {
             context,
             app::shell,
         ))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::from_fn(auth::routes::require_sign_in))
+        .layer(axum::middleware::from_fn_with_state(
+            state.identity.clone(),
+            admin::access::require_admin,
+        ))
         .layer(sessions);
     http_layers::apply(router, environment, options.hash_files)
 }

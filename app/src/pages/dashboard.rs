@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::components::auth::{SignInPrompt, SignOutButton};
 use crate::components::form::error_message;
-use crate::components::ui::{Badge, ButtonLink, Card};
+use crate::components::ui::{ButtonLink, Card};
 use crate::identity::CurrentUser;
 use crate::identity::api::load_current_user;
 
@@ -18,7 +18,7 @@ mod text {
     pub const ACCOUNT_TITLE: &str = "Your account";
     pub const ACCOUNT_LEAD: &str = "Change the name we greet you with.";
     pub const SETTINGS: &str = "Account settings";
-    pub const ADMIN: &str = "Admin";
+    pub const ADMIN: &str = "Admin overview";
 }
 
 #[component]
@@ -48,7 +48,7 @@ fn Overview(user: CurrentUser) -> impl IntoView {
                 <p class="mt-2 text-slate-600 dark:text-slate-300">{text::LEAD}</p>
             </div>
             <div class="flex items-center gap-3">
-                {user.is_admin.then(|| view! { <Badge>{text::ADMIN}</Badge> })}
+                {user.is_admin.then(|| view! { <ButtonLink href="/admin">{text::ADMIN}</ButtonLink> })}
                 <div class="w-32"><SignOutButton/></div>
             </div>
         </div>

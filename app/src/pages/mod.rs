@@ -1,5 +1,6 @@
 //! One module per page; each keeps its user-facing text in one place.
 
+pub mod admin;
 pub mod auth_error;
 pub mod dashboard;
 pub mod dev_mailbox;

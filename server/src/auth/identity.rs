@@ -52,7 +52,7 @@ impl RequestIdentity {
     }
 }
 
-async fn request_session() -> Result<Session, IdentityError> {
+pub(crate) async fn request_session() -> Result<Session, IdentityError> {
     leptos_axum::extract::<Session>().await.map_err(|error| {
         tracing::error!(%error, "no session layer around a server function");
         IdentityError::Unavailable

@@ -59,9 +59,11 @@ pub async fn signed_in(session: &Session) -> SessionResult<Option<SignedIn>> {
     session.get(SIGNED_IN).await
 }
 
-/// Keeps refreshed tokens.
+/// Keeps refreshed tokens. Saved at once: a streamed page refreshes while its body is being
+/// written, after the session layer has already saved what the response head carried.
 pub async fn update(session: &Session, signed_in: SignedIn) -> SessionResult<()> {
-    session.insert(SIGNED_IN, signed_in).await
+    session.insert(SIGNED_IN, signed_in).await?;
+    session.save().await
 }
 
 /// Forgets everything and deletes the session.

@@ -26,6 +26,7 @@ pub struct AuthTwinSettings {
     pub site_url: String,
     pub mail_from: String,
     pub autoconfirm: bool,
+    pub access_token_ttl: std::time::Duration,
 }
 
 /// Binds the stand-in port (0 picks a free one) on loopback and serves the stand-ins there:
@@ -51,7 +52,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
             mailer: crate::mail::Mailer::new(format!("{base_url}/resend"), "re_local_stand_in"),
             mail_from: auth.mail_from,
             autoconfirm: auth.autoconfirm,
-            access_token_ttl: std::time::Duration::from_secs(3600),
+            access_token_ttl: auth.access_token_ttl,
         };
         router = router.nest("/auth/v1", auth_twin::router(twin));
     }

@@ -5,12 +5,15 @@
 
 use std::{collections::HashMap, path::PathBuf};
 
+use app::identity::api::SignUp;
 use kilat_server::{
     config::{Config, DEFAULT_LOCAL_POSTGRES_PORT},
     db::{self, local_cluster::LocalCluster, migrations::MIGRATOR},
     leptos_settings,
     startup::Application,
 };
+use leptos::server_fn::ServerFn;
+use reqwest::{Response, header};
 use sqlx::{
     ConnectOptions, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -121,22 +124,116 @@ pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
         .expect("the app builds");
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
-    let client = reqwest::Client::builder()
+    TestApp {
+        address,
+        client: browser(),
+    }
+}
+
+/// A client like a browser: its own cookies, redirects shown rather than followed.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .build()
-        .unwrap();
-    TestApp { address, client }
+        .unwrap()
 }
 
+/// The password the helpers sign people up with.
+pub const PASSWORD: &str = "rahasia-123";
+
 impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
+    /// The same server seen from another browser (no cookies).
+    pub fn other_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: browser(),
+        }
+    }
+
+    /// Signs a new account up with [`PASSWORD`] and checks it is signed in at once (the server
+    /// must run with `LOCAL_AUTH_EMAIL_CONFIRMATION=false`).
+    pub async fn sign_up_signed_in(&self, email: &str, full_name: &str) {
+        let response = self
+            .post_form(
+                SignUp::PATH,
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("full_name", full_name),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/dashboard", "{}", response.status());
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.address))
             .send()
             .await
             .expect("request is answered")
     }
+
+    /// A same-site form post, as a browser without JavaScript sends it.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ORIGIN, &self.address)
+            .form(form)
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    /// The newest link in the local mailbox that contains `needle`.
+    pub async fn newest_link(&self, needle: &str) -> String {
+        let html = self.get("/dev/mailbox").await.text().await.unwrap();
+        html.split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|link| link.replace("&amp;", "&"))
+            .find(|link| link.contains(needle))
+            .unwrap_or_else(|| panic!("no link with {needle:?} in the mailbox:\n{html}"))
+    }
+
+    /// Follows Supabase's redirect back to the app (the twin sends people to SITE_URL, which
+    /// the tests cannot know before the server has bound its port).
+    pub fn on_app(&self, url: &str) -> String {
+        let path = url.splitn(4, '/').nth(3).unwrap_or_default();
+        format!("{}/{path}", self.address)
+    }
+
+    /// Opens an emailed link: through Supabase's verify endpoint and back to `/auth/confirm`,
+    /// whose answer is returned.
+    pub async fn open_emailed_link(&self, needle: &str) -> Response {
+        let verify = self.newest_link(needle).await;
+        let back = self.client.get(&verify).send().await.unwrap();
+        let confirm = location(&back);
+        assert!(confirm.contains("/auth/confirm?code="), "{confirm}");
+        self.client.get(self.on_app(&confirm)).send().await.unwrap()
+    }
+}
+
+/// Where a redirect points, or "".
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The session cookie a response sets, as `name=value`.
+pub fn set_session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("kilat_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
 }
 
 /// A pool whose server never answers, for "database down" cases.

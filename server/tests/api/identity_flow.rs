@@ -4,59 +4,9 @@
 
 use app::identity::api::{SignIn, SignOut, SignUp, UpdateFullName};
 use leptos::server_fn::ServerFn;
-use reqwest::{Response, header};
+use reqwest::header;
 
-use crate::helpers::{TestApp, TestDb, spawn_app_on};
-
-const HTML: &str = "text/html";
-
-async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
-    app.client
-        .post(format!("{}{path}", app.address))
-        .header(header::ACCEPT, HTML)
-        .header(header::ORIGIN, &app.address)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
-/// The newest link in the local mailbox that contains `needle`.
-async fn newest_link(app: &TestApp, needle: &str) -> String {
-    let html = app.get("/dev/mailbox").await.text().await.unwrap();
-    html.split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|link| link.replace("&amp;", "&"))
-        .find(|link| link.contains(needle))
-        .unwrap_or_else(|| panic!("no link with {needle:?} in the mailbox:\n{html}"))
-}
-
-/// Follows Supabase's redirect back to the app (the twin sends people to SITE_URL, which the
-/// tests cannot know before the server has bound its port).
-fn on_app(app: &TestApp, url: &str) -> String {
-    let path = url.splitn(4, '/').nth(3).unwrap_or_default();
-    format!("{}/{path}", app.address)
-}
-
-/// The session cookie a response sets, as `name=value`.
-fn set_session_cookie(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("kilat_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-}
+use crate::helpers::{PASSWORD, TestApp, TestDb, location, set_session_cookie, spawn_app_on};
 
 /// What `/dashboard` answers to a browser that presents only `cookie`.
 async fn dashboard_status_with(app: &TestApp, cookie: &str) -> u16 {
@@ -80,16 +30,16 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
     let app = spawn_app_on(db.pool, &[]).await;
 
     // Sign up: a confirmation email, not a session.
-    let response = post_form(
-        &app,
-        SignUp::PATH,
-        &[
-            ("email", "Ana@Kilat.id"),
-            ("password", "rahasia-123"),
-            ("full_name", "Ana"),
-        ],
-    )
-    .await;
+    let response = app
+        .post_form(
+            SignUp::PATH,
+            &[
+                ("email", "Ana@Kilat.id"),
+                ("password", PASSWORD),
+                ("full_name", "Ana"),
+            ],
+        )
+        .await;
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(location(&response), "/auth/sign-up-success");
     let before_sign_in = set_session_cookie(&response).expect("the pending sign-in has a session");
@@ -100,21 +50,17 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
     );
 
     // Signing in before confirming is refused with an explanation.
-    let response = post_form(
-        &app,
-        SignIn::PATH,
-        &[("email", "ana@kilat.id"), ("password", "rahasia-123")],
-    )
-    .await;
+    let response = app
+        .post_form(
+            SignIn::PATH,
+            &[("email", "ana@kilat.id"), ("password", PASSWORD)],
+        )
+        .await;
     let body = response.text().await.unwrap();
     assert!(body.contains("Confirm your email first"), "{body}");
 
     // The confirmation link goes through Supabase and back to /auth/confirm with a code.
-    let verify = newest_link(&app, "type=signup").await;
-    let back = app.client.get(&verify).send().await.unwrap();
-    let confirm = location(&back);
-    assert!(confirm.contains("/auth/confirm?code="), "{confirm}");
-    let signed_in = app.client.get(on_app(&app, &confirm)).send().await.unwrap();
+    let signed_in = app.open_emailed_link("type=signup").await;
     assert_eq!(location(&signed_in), "/dashboard");
     let after_sign_in = set_session_cookie(&signed_in).expect("signing in sets the cookie");
     assert_ne!(
@@ -134,7 +80,9 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
     assert!(html.contains("Ana"), "{html}");
 
     // Rename: audited with before and after.
-    let response = post_form(&app, UpdateFullName::PATH, &[("full_name", "Ana Lestari")]).await;
+    let response = app
+        .post_form(UpdateFullName::PATH, &[("full_name", "Ana Lestari")])
+        .await;
     assert!(
         response.status().is_success() || response.status().is_redirection(),
         "{}",
@@ -152,7 +100,7 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
     assert_eq!(audited["after"]["full_name"], "Ana Lestari");
 
     // Sign out: the dashboard is closed again.
-    let response = post_form(&app, SignOut::PATH, &[]).await;
+    let response = app.post_form(SignOut::PATH, &[]).await;
     assert_eq!(location(&response), "/");
     assert_eq!(app.get("/dashboard").await.status(), 303);
     assert_eq!(
@@ -165,7 +113,7 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
 #[tokio::test]
 async fn writes_from_another_site_are_refused() {
     let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
-    let form = [("email", "ana@kilat.id"), ("password", "rahasia-123")];
+    let form = [("email", "ana@kilat.id"), ("password", PASSWORD)];
     for (header, value) in [
         (header::ORIGIN, "https://evil.example"),
         (header::ORIGIN, "null"),
@@ -189,40 +137,231 @@ async fn writes_from_another_site_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    let same_site = post_form(&app, SignIn::PATH, &form).await;
+    let same_site = app.post_form(SignIn::PATH, &form).await;
     assert_ne!(same_site.status(), 403);
 }
 
 #[tokio::test]
-async fn emailed_links_are_sent_and_a_bad_address_is_explained_on_the_form() {
+async fn a_bad_address_for_an_emailed_link_is_explained_on_the_form() {
     let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
-
-    let refused = post_form(&app, "/auth/magic-link", &[("email", "not-an-address")]).await;
+    let refused = app
+        .post_form("/auth/magic-link", &[("email", "not-an-address")])
+        .await;
     assert!(
         location(&refused).starts_with("/auth/login?error="),
         "{}",
         location(&refused)
     );
-    let refused = post_form(&app, "/auth/forgot-password", &[("email", "")]).await;
+    let refused = app
+        .post_form("/auth/forgot-password", &[("email", "")])
+        .await;
     assert!(
         location(&refused).starts_with("/auth/forgot-password?error="),
         "{}",
         location(&refused)
     );
+    assert_eq!(app.get("/dev/mailbox").await.status(), 200);
+}
 
-    let sent = post_form(&app, "/auth/magic-link", &[("email", "budi@kilat.id")]).await;
+#[tokio::test]
+async fn a_magic_link_signs_in_in_the_browser_that_asked_for_it_only() {
+    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let sent = app
+        .post_form("/auth/magic-link", &[("email", "budi@kilat.id")])
+        .await;
     assert_eq!(location(&sent), "/auth/sign-up-success");
-    newest_link(&app, "/auth/v1/verify").await;
 
-    let sent = post_form(
-        &app,
-        "/auth/forgot-password",
-        &[("email", "nobody@kilat.id")],
-    )
-    .await;
+    // The same link in another browser: that browser never asked, so nothing is signed in.
+    let verify = app.newest_link("/auth/v1/verify").await;
+    let stranger = app.other_browser();
+    let back = stranger.client.get(&verify).send().await.unwrap();
+    let refused = stranger
+        .client
+        .get(app.on_app(&location(&back)))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        location(&refused).starts_with("/auth/error?"),
+        "{}",
+        location(&refused)
+    );
+    assert_eq!(stranger.get("/dashboard").await.status(), 303);
+
+    // A fresh link in the browser that asked signs in and lands on the dashboard.
+    app.post_form("/auth/magic-link", &[("email", "budi@kilat.id")])
+        .await;
+    let signed_in = app.open_emailed_link("/auth/v1/verify").await;
+    assert_eq!(location(&signed_in), "/dashboard");
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    assert!(html.contains("budi@kilat.id"), "{html}");
+}
+
+#[tokio::test]
+async fn a_recovery_link_leads_to_a_new_password_that_replaces_the_old_one() {
+    let pool = TestDb::migrated().await.pool;
+    let app = spawn_app_on(pool, &[("LOCAL_AUTH_EMAIL_CONFIRMATION", "false")]).await;
+    app.sign_up_signed_in("citra@kilat.id", "Citra").await;
+    app.post_form(SignOut::PATH, &[]).await;
+
+    let unknown = app
+        .post_form("/auth/forgot-password", &[("email", "nobody@kilat.id")])
+        .await;
+    let sent = app
+        .post_form("/auth/forgot-password", &[("email", "citra@kilat.id")])
+        .await;
+    assert_eq!(location(&sent), "/auth/forgot-password?sent=1");
     assert_eq!(
+        location(&unknown),
         location(&sent),
-        "/auth/forgot-password?sent=1",
         "the same answer for an unknown account"
     );
+
+    let recovering = app.open_emailed_link("type=recovery").await;
+    assert_eq!(location(&recovering), "/auth/update-password");
+    let too_short = app
+        .post_form("/auth/update-password", &[("password", "short")])
+        .await;
+    assert!(
+        location(&too_short).starts_with("/auth/update-password?error="),
+        "{}",
+        location(&too_short)
+    );
+    let changed = app
+        .post_form("/auth/update-password", &[("password", "baru-rahasia-456")])
+        .await;
+    assert_eq!(location(&changed), "/auth/login?reset=1");
+    assert_eq!(
+        app.get("/dashboard").await.status(),
+        303,
+        "setting the password ends the recovery session"
+    );
+
+    let old = app
+        .post_form(
+            SignIn::PATH,
+            &[("email", "citra@kilat.id"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(old.text().await.unwrap().contains("do not match"));
+    let new = app
+        .post_form(
+            SignIn::PATH,
+            &[
+                ("email", "citra@kilat.id"),
+                ("password", "baru-rahasia-456"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&new), "/dashboard");
+}
+
+/// Runs the local Google consent page for `email` and returns the app callback it sends the
+/// browser to (`{SITE_URL}/auth/confirm?code=…`).
+async fn google_consent(browser: &TestApp, email: &str) -> String {
+    let start = browser.get("/auth/google?next=/dashboard/settings").await;
+    let authorize = location(&start);
+    assert!(
+        authorize.contains("/auth/v1/authorize?provider=google"),
+        "{authorize}"
+    );
+    assert!(authorize.contains("code_challenge="), "{authorize}");
+    let consent = location(&browser.client.get(&authorize).send().await.unwrap());
+    let (form_url, query) = consent
+        .split_once('?')
+        .expect("the consent page has a state");
+    let state = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "state")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    let allowed = browser
+        .client
+        .post(form_url)
+        .form(&[
+            ("state", state.as_str()),
+            ("email", email),
+            ("name", "Dewi"),
+            ("action", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let callback = location(&allowed);
+    assert!(callback.contains("/auth/confirm?code="), "{callback}");
+    browser.on_app(&callback)
+}
+
+#[tokio::test]
+async fn google_sign_in_completes_only_with_the_verifier_of_the_browser_that_started_it() {
+    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let callback = google_consent(&app, "dewi@gmail.test").await;
+
+    // Another browser with a sign-in of its own under way presents the stolen code: its
+    // verifier does not match the challenge, so the exchange fails.
+    let thief = app.other_browser();
+    google_consent(&thief, "thief@gmail.test").await;
+    let refused = thief.client.get(&callback).send().await.unwrap();
+    assert!(
+        location(&refused).starts_with("/auth/error?"),
+        "{}",
+        location(&refused)
+    );
+    assert_eq!(thief.get("/dashboard").await.status(), 303);
+
+    let signed_in = app.client.get(&callback).send().await.unwrap();
+    assert_eq!(
+        location(&signed_in),
+        "/dashboard/settings",
+        "back where they were going"
+    );
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    assert!(html.contains("Dewi"), "{html}");
+    let replayed = app.client.get(&callback).send().await.unwrap();
+    assert!(
+        location(&replayed).starts_with("/auth/error?"),
+        "a code works once"
+    );
+}
+
+async fn refresh_tokens(pool: &sqlx::PgPool) -> (i64, i64) {
+    sqlx::query_as("select count(*), count(*) filter (where revoked) from auth.refresh_tokens")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_through_the_session_until_supabase_ends_it() {
+    let db = TestDb::migrated().await;
+    let pool = db.pool.clone();
+    let app = spawn_app_on(
+        db.pool,
+        &[
+            ("LOCAL_AUTH_EMAIL_CONFIRMATION", "false"),
+            ("LOCAL_AUTH_JWT_EXPIRY", "1"),
+        ],
+    )
+    .await;
+    app.sign_up_signed_in("eka@kilat.id", "Eka").await;
+    assert_eq!(refresh_tokens(&pool).await, (1, 0));
+
+    // Each time the access token has expired the page still knows Eka, because the session
+    // refreshed it; the refresh token rotates and the session keeps the new one.
+    for rotations in 1..=2 {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let html = app.get("/dashboard").await.text().await.unwrap();
+        assert!(html.contains(">Eka</h1>"), "{html}");
+        assert_eq!(refresh_tokens(&pool).await, (1 + rotations, rotations));
+    }
+
+    // Supabase ends the session (e.g. signed out elsewhere): the next refresh is refused and
+    // the browser is signed out here too.
+    sqlx::query("delete from auth.sessions")
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let html = app.get("/dashboard").await.text().await.unwrap();
+    assert!(!html.contains(">Eka</h1>"), "{html}");
+    assert_eq!(app.get("/dashboard").await.status(), 303);
 }
