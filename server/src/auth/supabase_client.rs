@@ -176,40 +176,41 @@ impl SupabaseAuth {
         }
     }
 
-    /// `POST /token?grant_type=password`.
+    /// `POST /token?grant_type=…`: every way of getting a session.
+    async fn token(&self, grant_type: &str, body: Value) -> Result<AuthSession, AuthApiError> {
+        Self::call(
+            self.request(reqwest::Method::POST, "/token")
+                .query(&[("grant_type", grant_type)])
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `grant_type=password`.
     pub async fn sign_in_with_password(
         &self,
         email: &str,
         password: &str,
     ) -> Result<AuthSession, AuthApiError> {
-        Self::call(
-            self.request(reqwest::Method::POST, "/token")
-                .query(&[("grant_type", "password")])
-                .json(&json!({"email": email, "password": password})),
-        )
-        .await
+        self.token("password", json!({"email": email, "password": password}))
+            .await
     }
 
-    /// `POST /token?grant_type=refresh_token`: a new session; the old refresh token is spent.
+    /// `grant_type=refresh_token`: a new session; the old refresh token is spent.
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthSession, AuthApiError> {
-        Self::call(
-            self.request(reqwest::Method::POST, "/token")
-                .query(&[("grant_type", "refresh_token")])
-                .json(&json!({"refresh_token": refresh_token})),
-        )
-        .await
+        self.token("refresh_token", json!({"refresh_token": refresh_token}))
+            .await
     }
 
-    /// `POST /token?grant_type=pkce`: the code from an email link or OAuth, with our verifier.
+    /// `grant_type=pkce`: the code from an email link or OAuth, with our verifier.
     pub async fn exchange_code(
         &self,
         auth_code: &str,
         code_verifier: &str,
     ) -> Result<AuthSession, AuthApiError> {
-        Self::call(
-            self.request(reqwest::Method::POST, "/token")
-                .query(&[("grant_type", "pkce")])
-                .json(&json!({"auth_code": auth_code, "code_verifier": code_verifier})),
+        self.token(
+            "pkce",
+            json!({"auth_code": auth_code, "code_verifier": code_verifier}),
         )
         .await
     }
@@ -247,6 +248,24 @@ impl SupabaseAuth {
         .await
     }
 
+    /// Has Supabase email a link that returns to `redirect_to` with a PKCE code.
+    async fn email_link(
+        &self,
+        path: &str,
+        redirect_to: &str,
+        code_challenge: &str,
+        mut body: Value,
+    ) -> Result<(), AuthApiError> {
+        body["code_challenge"] = code_challenge.into();
+        body["code_challenge_method"] = "s256".into();
+        Self::call_empty(
+            self.request(reqwest::Method::POST, path)
+                .query(&[("redirect_to", redirect_to)])
+                .json(&body),
+        )
+        .await
+    }
+
     /// `POST /recover`: sends a password-reset link (answers the same whether or not the account
     /// exists).
     pub async fn recover(
@@ -255,10 +274,11 @@ impl SupabaseAuth {
         redirect_to: &str,
         code_challenge: &str,
     ) -> Result<(), AuthApiError> {
-        Self::call_empty(
-            self.request(reqwest::Method::POST, "/recover").query(&[("redirect_to", redirect_to)]).json(&json!({
-                "email": email, "code_challenge": code_challenge, "code_challenge_method": "s256",
-            })),
+        self.email_link(
+            "/recover",
+            redirect_to,
+            code_challenge,
+            json!({"email": email}),
         )
         .await
     }
@@ -270,13 +290,11 @@ impl SupabaseAuth {
         redirect_to: &str,
         code_challenge: &str,
     ) -> Result<(), AuthApiError> {
-        Self::call_empty(
-            self.request(reqwest::Method::POST, "/otp")
-                .query(&[("redirect_to", redirect_to)])
-                .json(&json!({
-                    "email": email, "create_user": true,
-                    "code_challenge": code_challenge, "code_challenge_method": "s256",
-                })),
+        self.email_link(
+            "/otp",
+            redirect_to,
+            code_challenge,
+            json!({"email": email, "create_user": true}),
         )
         .await
     }

@@ -5,7 +5,7 @@ use app::admin::api::LoadAdminOverview;
 use leptos::server_fn::ServerFn;
 use reqwest::header;
 
-use crate::helpers::{TestApp, TestDb, spawn_app_on};
+use crate::helpers::{NO_CONFIRMATION, TestApp, spawn_app_with};
 
 const NOT_FOUND: &str = "This page does not exist";
 
@@ -29,16 +29,8 @@ async fn overview_call_status(browser: &TestApp) -> u16 {
 
 #[tokio::test]
 async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
-    let db = TestDb::migrated().await;
-    let pool = db.pool.clone();
-    let owner = spawn_app_on(
-        db.pool,
-        &[
-            ("LOCAL_AUTH_EMAIL_CONFIRMATION", "false"),
-            ("ADMIN_EMAILS", "owner@kilat.id"),
-        ],
-    )
-    .await;
+    let (owner, pool) =
+        spawn_app_with(&[NO_CONFIRMATION, ("ADMIN_EMAILS", "owner@kilat.id")]).await;
 
     let anonymous = owner.other_browser();
     for path in ["/admin", "/admin/", "/admin/payments"] {

@@ -103,6 +103,16 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(TestDb::migrated().await.pool, &[]).await
 }
 
+/// The server with extra environment variables on a fresh, migrated database, and that
+/// database for the test to look into.
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> (TestApp, PgPool) {
+    let pool = TestDb::migrated().await.pool;
+    (spawn_app_on(pool.clone(), vars).await, pool)
+}
+
+/// Sign-up signs in at once, without a confirmation email.
+pub const NO_CONFIRMATION: (&str, &str) = ("LOCAL_AUTH_EMAIL_CONFIRMATION", "false");
+
 /// The server on `pool`, with extra environment variables for its configuration.
 pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
     let mut env: HashMap<String, String> = vars

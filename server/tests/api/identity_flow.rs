@@ -6,7 +6,9 @@ use app::identity::api::{SignIn, SignOut, SignUp, UpdateFullName};
 use leptos::server_fn::ServerFn;
 use reqwest::header;
 
-use crate::helpers::{PASSWORD, TestApp, TestDb, location, set_session_cookie, spawn_app_on};
+use crate::helpers::{
+    NO_CONFIRMATION, PASSWORD, TestApp, location, set_session_cookie, spawn_app_with,
+};
 
 /// What `/dashboard` answers to a browser that presents only `cookie`.
 async fn dashboard_status_with(app: &TestApp, cookie: &str) -> u16 {
@@ -25,9 +27,7 @@ async fn dashboard_status_with(app: &TestApp, cookie: &str) -> u16 {
 
 #[tokio::test]
 async fn sign_up_confirm_sign_in_rename_and_sign_out() {
-    let db = TestDb::migrated().await;
-    let pool = db.pool.clone();
-    let app = spawn_app_on(db.pool, &[]).await;
+    let (app, pool) = spawn_app_with(&[]).await;
 
     // Sign up: a confirmation email, not a session.
     let response = app
@@ -112,7 +112,7 @@ async fn sign_up_confirm_sign_in_rename_and_sign_out() {
 
 #[tokio::test]
 async fn writes_from_another_site_are_refused() {
-    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let app = spawn_app_with(&[]).await.0;
     let form = [("email", "ana@kilat.id"), ("password", PASSWORD)];
     for (header, value) in [
         (header::ORIGIN, "https://evil.example"),
@@ -143,7 +143,7 @@ async fn writes_from_another_site_are_refused() {
 
 #[tokio::test]
 async fn a_bad_address_for_an_emailed_link_is_explained_on_the_form() {
-    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let app = spawn_app_with(&[]).await.0;
     let refused = app
         .post_form("/auth/magic-link", &[("email", "not-an-address")])
         .await;
@@ -165,7 +165,7 @@ async fn a_bad_address_for_an_emailed_link_is_explained_on_the_form() {
 
 #[tokio::test]
 async fn a_magic_link_signs_in_in_the_browser_that_asked_for_it_only() {
-    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let app = spawn_app_with(&[]).await.0;
     let sent = app
         .post_form("/auth/magic-link", &[("email", "budi@kilat.id")])
         .await;
@@ -199,8 +199,7 @@ async fn a_magic_link_signs_in_in_the_browser_that_asked_for_it_only() {
 
 #[tokio::test]
 async fn a_recovery_link_leads_to_a_new_password_that_replaces_the_old_one() {
-    let pool = TestDb::migrated().await.pool;
-    let app = spawn_app_on(pool, &[("LOCAL_AUTH_EMAIL_CONFIRMATION", "false")]).await;
+    let (app, _) = spawn_app_with(&[NO_CONFIRMATION]).await;
     app.sign_up_signed_in("citra@kilat.id", "Citra").await;
     app.post_form(SignOut::PATH, &[]).await;
 
@@ -293,7 +292,7 @@ async fn google_consent(browser: &TestApp, email: &str) -> String {
 
 #[tokio::test]
 async fn google_sign_in_completes_only_with_the_verifier_of_the_browser_that_started_it() {
-    let app = spawn_app_on(TestDb::migrated().await.pool, &[]).await;
+    let app = spawn_app_with(&[]).await.0;
     let callback = google_consent(&app, "dewi@gmail.test").await;
 
     // Another browser with a sign-in of its own under way presents the stolen code: its
@@ -332,16 +331,7 @@ async fn refresh_tokens(pool: &sqlx::PgPool) -> (i64, i64) {
 
 #[tokio::test]
 async fn an_expired_access_token_is_refreshed_through_the_session_until_supabase_ends_it() {
-    let db = TestDb::migrated().await;
-    let pool = db.pool.clone();
-    let app = spawn_app_on(
-        db.pool,
-        &[
-            ("LOCAL_AUTH_EMAIL_CONFIRMATION", "false"),
-            ("LOCAL_AUTH_JWT_EXPIRY", "1"),
-        ],
-    )
-    .await;
+    let (app, pool) = spawn_app_with(&[NO_CONFIRMATION, ("LOCAL_AUTH_JWT_EXPIRY", "1")]).await;
     app.sign_up_signed_in("eka@kilat.id", "Eka").await;
     assert_eq!(refresh_tokens(&pool).await, (1, 0));
 

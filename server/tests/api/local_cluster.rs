@@ -1,11 +1,9 @@
-use std::{net::TcpListener, time::Duration};
+use std::{net::TcpListener, path::PathBuf, time::Duration};
 
 use crate::{cli::server, helpers::workspace_root};
 
-/// Two servers starting at once against one (new) local cluster: one creates and starts it, the
-/// other waits for it and reuses it; both migrate the same database without error.
-#[tokio::test]
-async fn two_servers_share_one_new_local_cluster() {
+/// Where a new cluster of its own may live, and a free port for it.
+fn scratch_cluster() -> (PathBuf, u16) {
     let dir = workspace_root().join(format!(
         "target/test-clusters/{}/postgres",
         uuid::Uuid::new_v4().simple()
@@ -14,8 +12,16 @@ async fn two_servers_share_one_new_local_cluster() {
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
-        .to_string();
+        .port();
+    (dir, port)
+}
+
+/// Two servers starting at once against one (new) local cluster: one creates and starts it, the
+/// other waits for it and reuses it; both migrate the same database without error.
+#[tokio::test]
+async fn two_servers_share_one_new_local_cluster() {
+    let (dir, port) = scratch_cluster();
+    let port = port.to_string();
     let spawn = {
         let (dir, port) = (dir.clone(), port.clone());
         move || {
@@ -78,15 +84,7 @@ async fn migrations_apply_at_once_to_several_databases_of_a_new_cluster() {
     use kilat_server::db::{self, local_cluster::LocalCluster, migrations::MIGRATOR};
     use sqlx::postgres::PgConnectOptions;
 
-    let dir = workspace_root().join(format!(
-        "target/test-clusters/{}/postgres",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (dir, port) = scratch_cluster();
     let cluster = LocalCluster::new(&dir, port);
     cluster
         .ensure_running()
