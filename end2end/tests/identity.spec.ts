@@ -38,3 +38,41 @@ test("the dashboard sends anonymous visitors to sign in and back", async ({ page
   await page.goto("/dashboard/settings");
   await expect(page).toHaveURL(/\/auth\/login\?next=%2Fdashboard%2Fsettings$/);
 });
+
+// "Continue with Google" goes through the twin's labelled consent page and back through PKCE;
+// the new member finds no admin area.
+test("sign in with Google through the local consent page", async ({ page }) => {
+  const email = `google-${Date.now()}@gmail.test`;
+
+  await page.goto("/auth/login");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.getByTestId("google-sign-in").click();
+  await expect(page).toHaveURL(/\/local\/google\/consent\?state=/);
+  await page.locator("#email").fill(email);
+  await page.locator("#name").fill("Gita");
+  await page.getByRole("button", { name: "Continue" }).click();
+
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("welcome")).toContainText("Gita");
+
+  const admin = await page.goto("/admin");
+  expect(admin?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "This page does not exist" })).toBeVisible();
+});
+
+test("sign in with a magic link from the mailbox", async ({ page }) => {
+  const email = `magic-${Date.now()}@kilat.id`;
+
+  await page.goto("/auth/login");
+  const form = page.getByTestId("magic-link-form");
+  await form.locator('input[name="email"]').fill(email);
+  await form.locator('button[type="submit"]').click();
+  await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
+
+  await page.goto("/dev/mailbox");
+  const mail = page.getByTestId("mail").filter({ hasText: email }).first();
+  await mail.locator('a[href*="/auth/v1/verify"]').click();
+
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId("welcome")).toContainText(email);
+});

@@ -1,8 +1,12 @@
 //! Pieces shared by the sign-in pages and the dashboard.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use super::form::{Alert, AlertKind, FormError, SubmitButton, error_message};
+use super::form::{
+    Alert, AlertKind, FieldCheck, FormError, FormField, SubmitButton, TextLink, error_message,
+};
+use super::ui::{ButtonLink, Card};
 use crate::identity::api::SignOut;
 use crate::identity::{EmailAddress, FullName, Password};
 
@@ -28,6 +32,17 @@ pub fn check_full_name(raw: &str) -> Option<String> {
     FullName::parse(raw).err().map(|error| error.message)
 }
 
+/// The message a server route sent back in `?error=` when it redirected here; a blank one
+/// counts as none.
+pub fn error_in_query() -> Signal<Option<String>> {
+    let query = use_query_map();
+    Signal::derive(move || {
+        query
+            .with(|query| query.get("error"))
+            .filter(|message| !message.trim().is_empty())
+    })
+}
+
 /// A narrow, centred column with a heading and a lead paragraph: the frame of every auth page.
 #[component]
 pub fn AuthPanel(
@@ -37,12 +52,70 @@ pub fn AuthPanel(
 ) -> impl IntoView {
     view! {
         <section class="mx-auto w-full max-w-md py-12 sm:py-20">
-            <div class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8 dark:border-slate-800 dark:bg-slate-900">
+            <Card class="sm:p-8">
                 <h1 class="text-2xl font-bold tracking-tight">{title}</h1>
                 {lead.map(|lead| view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{lead}</p> })}
                 <div class="mt-6 space-y-6">{children()}</div>
-            </div>
+            </Card>
         </section>
+    }
+}
+
+/// The required `email` input of the sign-in, sign-up and reset forms.
+#[component]
+pub fn EmailField(
+    id: &'static str,
+    label: &'static str,
+    #[prop(optional_no_strip, into)] check: Option<FieldCheck>,
+) -> impl IntoView {
+    view! {
+        <FormField
+            id=id
+            name="email"
+            label=label
+            kind="email"
+            autocomplete="email"
+            required=true
+            check=check
+        />
+    }
+}
+
+/// The required `password` input where a person chooses a password, checked with
+/// [`check_new_password`].
+#[component]
+pub fn NewPasswordField(
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    check: FieldCheck,
+) -> impl IntoView {
+    view! {
+        <FormField
+            id=id
+            name="password"
+            label=label
+            kind="password"
+            autocomplete="new-password"
+            hint=hint
+            required=true
+            check=check
+        />
+    }
+}
+
+/// The line under an auth form that leads to the page next door, e.g. "Already have an
+/// account? Sign in".
+#[component]
+pub fn AuthPageLink(
+    question: &'static str,
+    href: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <p class="text-center text-sm text-slate-600 dark:text-slate-300">
+            {question}" "<TextLink href=href>{label}</TextLink>
+        </p>
     }
 }
 
@@ -83,12 +156,7 @@ pub fn SignInPrompt(
     view! {
         <div class="space-y-4" data-testid="sign-in-prompt">
             <Alert kind=AlertKind::Info>{problem.unwrap_or_else(|| text::SIGNED_OUT.to_string())}</Alert>
-            <a
-                href=format!("/auth/login?next={next}")
-                class="inline-flex items-center justify-center rounded-md bg-amber-400 px-5 py-2.5 text-sm font-semibold text-slate-950 transition hover:bg-amber-300 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 focus-visible:ring-offset-2 dark:focus-visible:ring-offset-slate-950"
-            >
-                {text::SIGN_IN}
-            </a>
+            <ButtonLink href=format!("/auth/login?next={next}") primary=true>{text::SIGN_IN}</ButtonLink>
         </div>
     }
 }

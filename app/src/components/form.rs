@@ -4,6 +4,8 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
+use super::ui::button_class;
+
 /// The words the form components say, in one place for translation.
 mod text {
     pub const UNEXPECTED: &str =
@@ -63,9 +65,7 @@ impl FieldCheck {
 }
 
 /// Validates every field and focuses the first invalid one; `true` when all are valid.
-/// Call it from the submit button's click (which implicit submission by Enter also fires) and
-/// `prevent_default` when it answers `false`, so nothing reaches the server.
-pub fn validate_all(fields: &[FieldCheck]) -> bool {
+fn validate_all(fields: &[FieldCheck]) -> bool {
     let mut first_invalid = None;
     for field in fields {
         if !field.validate() && first_invalid.is_none() {
@@ -105,7 +105,7 @@ pub fn FormField(
     #[prop(optional)] required: bool,
     #[prop(optional)] readonly: bool,
     /// Shared-parser validation on blur (and while an error shows, on every keystroke).
-    #[prop(optional)]
+    #[prop(optional_no_strip, into)]
     check: Option<FieldCheck>,
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
@@ -168,7 +168,7 @@ pub fn FormField(
 }
 
 /// A full-width submit button; while `pending` it is disabled, busy and says `pending_label`.
-/// Extra attributes and handlers (e.g. `on:click` for validation) land on the `<button>`.
+/// Extra attributes and handlers land on the `<button>`.
 #[component]
 pub fn SubmitButton(
     label: &'static str,
@@ -177,20 +177,25 @@ pub fn SubmitButton(
     /// The amber call to action; otherwise outlined.
     #[prop(default = true)]
     primary: bool,
+    /// Fields validated on click, which implicit submission by Enter also fires: while one is
+    /// invalid the form is not sent and the first such field gets focus.
+    #[prop(optional, into)]
+    validates: Vec<FieldCheck>,
 ) -> impl IntoView {
-    let look = if primary {
-        "bg-amber-400 text-slate-950 hover:bg-amber-300"
-    } else {
-        "border border-slate-300 text-slate-900 hover:bg-slate-100 dark:border-slate-700 dark:text-slate-100 dark:hover:bg-slate-800"
-    };
     view! {
         <button
             type="submit"
             disabled=move || pending.get()
             aria-busy=move || pending.get().then_some("true")
             class=format!(
-                "inline-flex w-full items-center justify-center gap-2 rounded-md px-5 py-2.5 text-sm font-semibold transition focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 focus-visible:ring-offset-2 disabled:cursor-wait disabled:opacity-70 dark:focus-visible:ring-offset-slate-950 {look}"
+                "{} w-full gap-2 disabled:cursor-wait disabled:opacity-70",
+                button_class(primary)
             )
+            on:click=move |ev| {
+                if !validate_all(&validates) {
+                    ev.prevent_default();
+                }
+            }
         >
             <span
                 aria-hidden="true"

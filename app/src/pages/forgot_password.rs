@@ -2,10 +2,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::{AuthPanel, check_email};
-use crate::components::form::{
-    FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, validate_all,
-};
+use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, error_in_query};
+use crate::components::form::{FieldCheck, FormError, FormSuccess, SubmitButton};
 
 /// Everything the forgot-password page says, in one place for translation.
 mod text {
@@ -25,11 +23,7 @@ mod text {
 pub fn ForgotPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let sent = move || query.with(|query| query.get_str("sent") == Some("1"));
-    let error = Signal::derive(move || {
-        query
-            .with(|query| query.get("error"))
-            .filter(|message| !message.trim().is_empty())
-    });
+    let error = error_in_query();
     let email = FieldCheck::new(check_email);
 
     view! {
@@ -41,32 +35,15 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     <FormError message=error/>
                     // A plain form: the server's `/auth/forgot-password` route answers it.
                     <form method="post" action="/auth/forgot-password" data-testid="forgot-password-form" class="space-y-4">
-                        <FormField
-                            id="forgot-email"
-                            name="email"
-                            label=text::EMAIL
-                            kind="email"
-                            autocomplete="email"
-                            required=true
-                            check=email
-                        />
-                        <SubmitButton
-                            label=text::SUBMIT
-                            on:click=move |ev| {
-                                if !validate_all(&[email]) {
-                                    ev.prevent_default();
-                                }
-                            }
-                        />
+                        <EmailField id="forgot-email" label=text::EMAIL check=email/>
+                        <SubmitButton label=text::SUBMIT validates=[email]/>
                     </form>
                 }
             >
                 <h2 class="font-semibold">{text::SENT_TITLE}</h2>
                 <FormSuccess message=Signal::stored(Some(text::SENT.to_string()))/>
             </Show>
-            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
-                {text::REMEMBERED}" "<TextLink href="/auth/login">{text::SIGN_IN}</TextLink>
-            </p>
+            <AuthPageLink question=text::REMEMBERED href="/auth/login" label=text::SIGN_IN/>
         </AuthPanel>
     }
 }

@@ -2,11 +2,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::{AuthPanel, check_email};
+use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, error_in_query};
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
-    validate_all,
 };
+use crate::components::ui::button_class;
 use crate::identity::api::SignIn;
 
 /// Everything the sign-in page says, in one place for translation.
@@ -42,15 +42,15 @@ pub fn LoginPage() -> impl IntoView {
     let password = FieldCheck::new(check_password_present);
 
     let next = move || query.with(|query| query.get("next")).unwrap_or_default();
-    // The action's own error first; otherwise one the server sent back in `?error=`.
+    let error_from_server = error_in_query();
+    // The action's own error first; otherwise one the server sent back.
     let error = Signal::derive(move || {
         sign_in
             .value()
             .get()
             .and_then(|outcome| outcome.err())
             .map(|error| error_message(&error))
-            .or_else(|| query.with(|query| query.get("error")))
-            .filter(|message| !message.trim().is_empty())
+            .or_else(|| error_from_server.get())
     });
     let reset = Signal::derive(move || {
         query
@@ -65,15 +65,7 @@ pub fn LoginPage() -> impl IntoView {
             <FormError message=error/>
             <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
                 <input type="hidden" name="next" value=next/>
-                <FormField
-                    id="login-email"
-                    name="email"
-                    label=text::EMAIL
-                    kind="email"
-                    autocomplete="email"
-                    required=true
-                    check=email
-                />
+                <EmailField id="login-email" label=text::EMAIL check=email/>
                 <FormField
                     id="login-password"
                     name="password"
@@ -90,16 +82,10 @@ pub fn LoginPage() -> impl IntoView {
                     label=text::SUBMIT
                     pending_label=text::SUBMITTING
                     pending=sign_in.pending()
-                    on:click=move |ev| {
-                        if !validate_all(&[email, password]) {
-                            ev.prevent_default();
-                        }
-                    }
+                    validates=[email, password]
                 />
             </ActionForm>
-            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
-                {text::NO_ACCOUNT}" "<TextLink href="/auth/sign-up">{text::SIGN_UP}</TextLink>
-            </p>
+            <AuthPageLink question=text::NO_ACCOUNT href="/auth/sign-up" label=text::SIGN_UP/>
 
             <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400" aria-hidden="true">
                 <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
@@ -112,7 +98,7 @@ pub fn LoginPage() -> impl IntoView {
                 href="/auth/google"
                 rel="external"
                 data-testid="google-sign-in"
-                class="inline-flex w-full items-center justify-center gap-2 rounded-md border border-slate-300 px-5 py-2.5 text-sm font-semibold text-slate-900 transition hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 focus-visible:ring-offset-2 dark:border-slate-700 dark:text-slate-100 dark:hover:bg-slate-800 dark:focus-visible:ring-offset-slate-950"
+                class=format!("{} w-full gap-2", button_class(false))
             >
                 <span aria-hidden="true" class="font-bold text-amber-500">"G"</span>
                 {text::GOOGLE}
@@ -122,14 +108,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h2 id="magic-link-title" class="font-semibold">{text::MAGIC_TITLE}</h2>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::MAGIC_LEAD}</p>
                 <form method="post" action="/auth/magic-link" data-testid="magic-link-form" class="mt-4 space-y-4">
-                    <FormField
-                        id="magic-email"
-                        name="email"
-                        label=text::MAGIC_EMAIL
-                        kind="email"
-                        autocomplete="email"
-                        required=true
-                    />
+                    <EmailField id="magic-email" label=text::MAGIC_EMAIL/>
                     <SubmitButton label=text::MAGIC_SUBMIT primary=false/>
                 </form>
             </section>

@@ -4,7 +4,6 @@ use leptos_meta::Title;
 use crate::components::auth::{SignInPrompt, SignOutButton, check_full_name};
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
-    validate_all,
 };
 use crate::components::ui::Card;
 use crate::identity::CurrentUser;
@@ -105,11 +104,7 @@ fn Settings(user: CurrentUser) -> impl IntoView {
                                 label=text::SUBMIT
                                 pending_label=text::SUBMITTING
                                 pending=update.pending()
-                                on:click=move |ev| {
-                                    if !validate_all(&[full_name]) {
-                                        ev.prevent_default();
-                                    }
-                                }
+                                validates=[full_name]
                             />
                         </div>
                     </ActionForm>

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::auth::{AuthPanel, check_email, check_full_name, check_new_password};
-use crate::components::form::{
-    FieldCheck, FormError, FormField, SubmitButton, TextLink, error_message, validate_all,
+use crate::components::auth::{
+    AuthPageLink, AuthPanel, EmailField, NewPasswordField, check_email, check_full_name,
+    check_new_password,
 };
+use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton, error_message};
 use crate::identity::api::SignUp;
 
 /// Everything the sign-up page says, in one place for translation.
@@ -47,39 +48,21 @@ pub fn SignUpPage() -> impl IntoView {
                     autocomplete="name"
                     check=full_name
                 />
-                <FormField
-                    id="signup-email"
-                    name="email"
-                    label=text::EMAIL
-                    kind="email"
-                    autocomplete="email"
-                    required=true
-                    check=email
-                />
-                <FormField
+                <EmailField id="signup-email" label=text::EMAIL check=email/>
+                <NewPasswordField
                     id="signup-password"
-                    name="password"
                     label=text::PASSWORD
-                    kind="password"
-                    autocomplete="new-password"
                     hint=text::PASSWORD_HINT
-                    required=true
                     check=password
                 />
                 <SubmitButton
                     label=text::SUBMIT
                     pending_label=text::SUBMITTING
                     pending=sign_up.pending()
-                    on:click=move |ev| {
-                        if !validate_all(&[full_name, email, password]) {
-                            ev.prevent_default();
-                        }
-                    }
+                    validates=[full_name, email, password]
                 />
             </ActionForm>
-            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
-                {text::HAVE_ACCOUNT}" "<TextLink href="/auth/login">{text::SIGN_IN}</TextLink>
-            </p>
+            <AuthPageLink question=text::HAVE_ACCOUNT href="/auth/login" label=text::SIGN_IN/>
         </AuthPanel>
     }
 }

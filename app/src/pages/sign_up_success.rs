@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::auth::AuthPanel;
+use crate::components::auth::{AuthPageLink, AuthPanel};
 use crate::components::form::TextLink;
 
 /// Everything the "check your email" page says, in one place for translation.
@@ -37,9 +37,7 @@ pub fn SignUpSuccessPage() -> impl IntoView {
             <p class="rounded-md bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/60 dark:text-slate-300">
                 {text::DEV_BEFORE}<TextLink href="/dev/mailbox">{text::DEV_LINK}</TextLink>{text::DEV_AFTER}
             </p>
-            <p class="text-center text-sm text-slate-600 dark:text-slate-300">
-                {text::ALREADY}" "<TextLink href="/auth/login">{text::SIGN_IN}</TextLink>
-            </p>
+            <AuthPageLink question=text::ALREADY href="/auth/login" label=text::SIGN_IN/>
         </AuthPanel>
     }
 }

@@ -1,9 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::{AuthPanel, check_new_password};
-use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton, validate_all};
+use crate::components::auth::{AuthPanel, NewPasswordField, check_new_password, error_in_query};
+use crate::components::form::{FieldCheck, FormError, SubmitButton};
 
 /// Everything the update-password page says, in one place for translation.
 mod text {
@@ -17,12 +16,7 @@ mod text {
 
 #[component]
 pub fn UpdatePasswordPage() -> impl IntoView {
-    let query = use_query_map();
-    let error = Signal::derive(move || {
-        query
-            .with(|query| query.get("error"))
-            .filter(|message| !message.trim().is_empty())
-    });
+    let error = error_in_query();
     let password = FieldCheck::new(check_new_password);
 
     view! {
@@ -31,24 +25,13 @@ pub fn UpdatePasswordPage() -> impl IntoView {
             <FormError message=error/>
             // A plain form: the server's `/auth/update-password` route answers it.
             <form method="post" action="/auth/update-password" data-testid="update-password-form" class="space-y-4">
-                <FormField
+                <NewPasswordField
                     id="update-password"
-                    name="password"
                     label=text::PASSWORD
-                    kind="password"
-                    autocomplete="new-password"
                     hint=text::PASSWORD_HINT
-                    required=true
                     check=password
                 />
-                <SubmitButton
-                    label=text::SUBMIT
-                    on:click=move |ev| {
-                        if !validate_all(&[password]) {
-                            ev.prevent_default();
-                        }
-                    }
-                />
+                <SubmitButton label=text::SUBMIT validates=[password]/>
             </form>
         </AuthPanel>
     }

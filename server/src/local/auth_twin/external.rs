@@ -58,11 +58,7 @@ pub(super) async fn authorize(
             "Unsupported provider: provider is not enabled",
         ));
     }
-    let referrer = redirect::referrer(
-        &twin.config,
-        query_param(&uri, "redirect_to").as_deref(),
-        &headers,
-    );
+    let referrer = redirect::referrer(&twin.config, &uri, &headers);
     let pkce = pkce_params(
         query_param(&uri, "code_challenge").as_deref(),
         query_param(&uri, "code_challenge_method").as_deref(),
@@ -96,10 +92,7 @@ pub(super) async fn authorize(
 }
 
 fn found(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
-        Err(e) => ApiError::internal("Error building the redirect", e).into_response(),
-    }
+    redirect::response(StatusCode::FOUND, location)
 }
 
 fn decode_state(twin: &Twin, token: Option<&str>) -> Option<ConsentState> {
@@ -273,27 +266,10 @@ async fn sign_in(
     if state.flow_state_id.is_empty() {
         let session = sessions::issue(twin, &mut tx, user_id, Method::OAuth, headers).await?;
         tx.commit().await?;
-        let text = |key: &str| match &session[key] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let (access, expires_at, expires_in, refresh) = (
-            text("access_token"),
-            text("expires_at"),
-            text("expires_in"),
-            text("refresh_token"),
-        );
-        return Ok(redirect::with_fragment(
+        return Ok(redirect::with_session_fragment(
             &state.referrer,
-            &[
-                ("access_token", &access),
-                ("expires_at", &expires_at),
-                ("expires_in", &expires_in),
-                ("provider_token", &provider_token),
-                ("refresh_token", &refresh),
-                ("token_type", "bearer"),
-                ("sb", ""),
-            ],
+            &session,
+            &[("provider_token", &provider_token)],
         ));
     }
     let flow_id = Uuid::parse_str(&state.flow_state_id)

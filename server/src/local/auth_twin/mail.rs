@@ -1,10 +1,13 @@
 //! The Auth mails, worded as GoTrue's default templates, each with the link GoTrue builds:
 //! `{api_external_url}/auth/v1/verify?token=<token hash>&type=<type>&redirect_to=<redirect>`.
 
+use sqlx::PgConnection;
+
 use super::{
-    Twin,
-    crypto::html_escape,
+    Twin, check_mail_frequency,
+    crypto::{self, html_escape},
     error::{ApiError, ApiResult},
+    users::{self, UserRow},
 };
 use crate::mail::Email;
 
@@ -149,4 +152,61 @@ pub(super) async fn send(twin: &Twin, message: Message<'_>) -> ApiResult<()> {
         .await
         .map(|_| ())
         .map_err(|e| ApiError::internal(message.kind.failure(), e))
+}
+
+/// Which of a user's single-address tokens a link carries: signup links the confirmation token,
+/// recovery and magic links the recovery token.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum OneTimeToken {
+    Confirmation,
+    Recovery,
+}
+
+/// `sendConfirmation` / `sendPasswordRecovery` / `sendMagicLink`: a new code, its hash stored
+/// as the user's `token` (`pkce_`-prefixed in a PKCE flow) and mailed in a `kind` link.
+pub(super) async fn send_one_time_token(
+    twin: &Twin,
+    conn: &mut PgConnection,
+    user: &UserRow,
+    token: OneTimeToken,
+    kind: Kind,
+    pkce: bool,
+    redirect_to: &str,
+) -> ApiResult<()> {
+    let (token_type, sent_at, update) = match token {
+        OneTimeToken::Confirmation => (
+            "confirmation_token",
+            user.confirmation_sent_at,
+            "update auth.users set confirmation_token = $2, confirmation_sent_at = now(), \
+               updated_at = now() where id = $1",
+        ),
+        OneTimeToken::Recovery => (
+            "recovery_token",
+            user.recovery_sent_at,
+            "update auth.users set recovery_token = $2, recovery_sent_at = now(), updated_at = now() \
+             where id = $1",
+        ),
+    };
+    check_mail_frequency(sent_at)?;
+    let otp = crypto::otp();
+    let hash = crypto::token_hash(user.email(), &otp);
+    let stored = if pkce { format!("pkce_{hash}") } else { hash };
+    sqlx::query(update)
+        .bind(user.id)
+        .bind(&stored)
+        .execute(&mut *conn)
+        .await?;
+    users::store_one_time_token(conn, user.id, token_type, &stored, user.email()).await?;
+    send(
+        twin,
+        Message {
+            kind,
+            to: user.email(),
+            token_hash: &stored,
+            otp: &otp,
+            redirect_to,
+            new_email: None,
+        },
+    )
+    .await
 }

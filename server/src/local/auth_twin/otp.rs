@@ -8,16 +8,14 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use sqlx::PgConnection;
 
 use super::{
-    Pkce, Twin, check_mail_frequency, create_flow_state, crypto,
+    Pkce, Twin, create_flow_state, crypto,
     error::{ApiError, ApiResult},
-    mail, parse_body, pkce_params, query_param, redirect,
+    mail, parse_body, pkce_params, redirect,
     sessions::Method,
     signup::{self, SignUp},
-    users::{self, UserRow},
-    validate_email,
+    users, validate_email,
 };
 
 fn default_true() -> bool {
@@ -136,11 +134,7 @@ async fn magic_link(
     data: Map<String, Value>,
     pkce: Option<Pkce>,
 ) -> ApiResult<Json<Value>> {
-    let redirect_to = redirect::referrer(
-        &twin.config,
-        query_param(uri, "redirect_to").as_deref(),
-        headers,
-    );
+    let redirect_to = redirect::referrer(&twin.config, uri, headers);
     let existing = {
         let mut conn = twin.config.pool.acquire().await?;
         users::by_email(&mut conn, email).await?
@@ -186,10 +180,11 @@ async fn magic_link(
     if let Some(pkce) = &pkce {
         create_flow_state(&mut tx, pkce, "magiclink", Method::MagicLink, Some(user.id)).await?;
     }
-    send_recovery_token(
+    mail::send_one_time_token(
         twin,
         &mut tx,
         &user,
+        mail::OneTimeToken::Recovery,
         mail::Kind::MagicLink,
         pkce.is_some(),
         &redirect_to,
@@ -223,11 +218,7 @@ pub(super) async fn recover(
         body.code_challenge.as_deref(),
         body.code_challenge_method.as_deref(),
     )?;
-    let redirect_to = redirect::referrer(
-        &twin.config,
-        query_param(&uri, "redirect_to").as_deref(),
-        &headers,
-    );
+    let redirect_to = redirect::referrer(&twin.config, &uri, &headers);
     let mut tx = twin.config.pool.begin().await?;
     let Some(user) = users::by_email(&mut tx, &email).await? else {
         return Ok(Json(json!({})));
@@ -235,10 +226,11 @@ pub(super) async fn recover(
     if let Some(pkce) = &pkce {
         create_flow_state(&mut tx, pkce, "recovery", Method::Recovery, Some(user.id)).await?;
     }
-    send_recovery_token(
+    mail::send_one_time_token(
         &twin,
         &mut tx,
         &user,
+        mail::OneTimeToken::Recovery,
         mail::Kind::Recovery,
         pkce.is_some(),
         &redirect_to,
@@ -246,40 +238,4 @@ pub(super) async fn recover(
     .await?;
     tx.commit().await?;
     Ok(Json(json!({})))
-}
-
-/// `sendPasswordRecovery` / `sendMagicLink`: both use the recovery token.
-async fn send_recovery_token(
-    twin: &Twin,
-    conn: &mut PgConnection,
-    user: &UserRow,
-    kind: mail::Kind,
-    pkce: bool,
-    redirect_to: &str,
-) -> ApiResult<()> {
-    check_mail_frequency(user.recovery_sent_at)?;
-    let otp = crypto::otp();
-    let hash = crypto::token_hash(user.email(), &otp);
-    let stored = if pkce { format!("pkce_{hash}") } else { hash };
-    sqlx::query(
-        "update auth.users set recovery_token = $2, recovery_sent_at = now(), updated_at = now() \
-         where id = $1",
-    )
-    .bind(user.id)
-    .bind(&stored)
-    .execute(&mut *conn)
-    .await?;
-    users::store_one_time_token(conn, user.id, "recovery_token", &stored, user.email()).await?;
-    mail::send(
-        twin,
-        mail::Message {
-            kind,
-            to: user.email(),
-            token_hash: &stored,
-            otp: &otp,
-            redirect_to,
-            new_email: None,
-        },
-    )
-    .await
 }

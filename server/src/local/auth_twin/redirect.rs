@@ -1,10 +1,14 @@
 //! Where the twin sends browsers back to, checked as GoTrue checks it, and how it writes the
 //! results into those addresses.
 
-use axum::http::HeaderMap;
+use axum::{
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::Value;
 use url::{Host, Url};
 
-use super::AuthTwinConfig;
+use super::{AuthTwinConfig, error::ApiError, query_param};
 
 /// `utilities.IsRedirectURLValid`: the site URL's own host (any port on localhost), loopback
 /// addresses, or a match of the allow-list (GoTrue's globs: `*` stays within a host label or
@@ -69,15 +73,12 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
 
 /// `utilities.GetReferrer`: the requested `redirect_to` (query parameter, or GoTrue's
 /// `redirect_to` header) when allowed, else an allowed `Referer`, else the site URL.
-pub(super) fn referrer(
-    config: &AuthTwinConfig,
-    requested: Option<&str>,
-    headers: &HeaderMap,
-) -> String {
+pub(super) fn referrer(config: &AuthTwinConfig, uri: &Uri, headers: &HeaderMap) -> String {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let from_query = query_param(uri, "redirect_to");
     let requested = header("redirect_to")
         .filter(|v| !v.is_empty())
-        .or(requested);
+        .or(from_query.as_deref());
     if let Some(url) = requested.filter(|url| is_allowed(config, url)) {
         return url.to_string();
     }
@@ -97,9 +98,45 @@ pub(super) fn encode(pairs: &[(&str, &str)]) -> String {
 }
 
 /// `redirect#pairs` (GoTrue appends the fragment to the address as given).
-pub(super) fn with_fragment(redirect: &str, pairs: &[(&str, &str)]) -> String {
+fn with_fragment(redirect: &str, pairs: &[(&str, &str)]) -> String {
     let base = redirect.split('#').next().unwrap_or(redirect);
     format!("{base}#{}", encode(pairs))
+}
+
+/// `redirect#…` with a session's tokens, as the implicit flow hands them over, and `extra`.
+pub(super) fn with_session_fragment(
+    redirect: &str,
+    session: &Value,
+    extra: &[(&str, &str)],
+) -> String {
+    let text = |key: &str| match &session[key] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let (access, expires_at, expires_in, refresh) = (
+        text("access_token"),
+        text("expires_at"),
+        text("expires_in"),
+        text("refresh_token"),
+    );
+    let mut pairs = vec![
+        ("access_token", access.as_str()),
+        ("expires_at", &expires_at),
+        ("expires_in", &expires_in),
+        ("refresh_token", &refresh),
+        ("token_type", "bearer"),
+        ("sb", ""),
+    ];
+    pairs.extend_from_slice(extra);
+    with_fragment(redirect, &pairs)
+}
+
+/// The redirect itself: `status` (302 or 303) with `location`.
+pub(super) fn response(status: StatusCode, location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (status, [(header::LOCATION, value)]).into_response(),
+        Err(e) => ApiError::internal("Error building the redirect", e).into_response(),
+    }
 }
 
 /// `redirect` with `pairs` set in its query (replacing parameters of the same name; Go's

@@ -13,9 +13,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    Pkce, Twin, check_mail_frequency, check_password_strength, create_flow_state, crypto,
+    Pkce, Twin, check_password_strength, create_flow_state, crypto,
     error::{ApiError, ApiResult},
-    mail, parse_body, pkce_params, query_param, redirect,
+    mail, parse_body, pkce_params, redirect,
     sessions::{self, Method},
     users::{self, NewUser, UserRow},
     validate_email,
@@ -67,11 +67,7 @@ pub(super) async fn signup(
     }
     let email = validate_email(&body.email)?;
     let data = body.data.unwrap_or_default();
-    let redirect_to = redirect::referrer(
-        &twin.config,
-        query_param(&uri, "redirect_to").as_deref(),
-        &headers,
-    );
+    let redirect_to = redirect::referrer(&twin.config, &uri, &headers);
     let password_hash = crypto::hash_password(body.password).await?;
 
     let mut tx = twin.config.pool.begin().await?;
@@ -142,7 +138,16 @@ pub(super) async fn sign_up(
     if let Some(pkce) = params.pkce {
         create_flow_state(conn, pkce, "email", Method::EmailSignup, Some(user.id)).await?;
     }
-    send_confirmation(twin, conn, &user, params.pkce.is_some(), params.redirect_to).await?;
+    mail::send_one_time_token(
+        twin,
+        conn,
+        &user,
+        mail::OneTimeToken::Confirmation,
+        mail::Kind::Signup,
+        params.pkce.is_some(),
+        params.redirect_to,
+    )
+    .await?;
     let user = users::by_id(conn, user.id)
         .await?
         .ok_or_else(|| ApiError::internal("Database error finding user", "user vanished"))?;
@@ -220,42 +225,6 @@ async fn ensure_email_identity(
         .await?;
     users::refresh_providers(conn, user.id).await?;
     Ok(())
-}
-
-/// `sendConfirmation`: a new code, its hash stored (`pkce_`-prefixed in a PKCE flow) and mailed
-/// as a `type=signup` link.
-pub(super) async fn send_confirmation(
-    twin: &Twin,
-    conn: &mut PgConnection,
-    user: &UserRow,
-    pkce: bool,
-    redirect_to: &str,
-) -> ApiResult<()> {
-    check_mail_frequency(user.confirmation_sent_at)?;
-    let otp = crypto::otp();
-    let hash = crypto::token_hash(user.email(), &otp);
-    let stored = if pkce { format!("pkce_{hash}") } else { hash };
-    sqlx::query(
-        "update auth.users set confirmation_token = $2, confirmation_sent_at = now(), \
-           updated_at = now() where id = $1",
-    )
-    .bind(user.id)
-    .bind(&stored)
-    .execute(&mut *conn)
-    .await?;
-    users::store_one_time_token(conn, user.id, "confirmation_token", &stored, user.email()).await?;
-    mail::send(
-        twin,
-        mail::Message {
-            kind: mail::Kind::Signup,
-            to: user.email(),
-            token_hash: &stored,
-            otp: &otp,
-            redirect_to,
-            new_email: None,
-        },
-    )
-    .await
 }
 
 /// `sanitizeUser`: what a repeated signup of a confirmed address answers when confirmation is

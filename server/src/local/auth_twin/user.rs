@@ -192,11 +192,7 @@ pub(super) async fn update_user(
         users::merge_user_metadata(&mut tx, user.id, data).await?;
     }
     if let Some(email) = &new_email {
-        let redirect_to = redirect::referrer(
-            &twin.config,
-            query_param(&uri, "redirect_to").as_deref(),
-            &headers,
-        );
+        let redirect_to = redirect::referrer(&twin.config, &uri, &headers);
         let user = users::by_id(&mut tx, user.id)
             .await?
             .unwrap_or(user.clone());

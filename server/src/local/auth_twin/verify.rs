@@ -4,7 +4,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode, Uri, header},
+    http::{HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Duration, Utc};
@@ -50,11 +50,7 @@ pub(super) async fn verify_get(State(twin): State<Twin>, uri: Uri, headers: Head
     if token.is_empty() {
         return ApiError::validation("Verify requires a token or a token hash").into_response();
     }
-    let redirect_to = redirect::referrer(
-        &twin.config,
-        query_param(&uri, "redirect_to").as_deref(),
-        &headers,
-    );
+    let redirect_to = redirect::referrer(&twin.config, &uri, &headers);
     let pkce = token.starts_with("pkce_");
     let pkce_method = if pkce {
         match Method::parse(&kind) {
@@ -70,28 +66,7 @@ pub(super) async fn verify_get(State(twin): State<Twin>, uri: Uri, headers: Head
     let outcome = verify_link(&twin, &token, &kind, pkce_method, &headers).await;
     let location = match outcome {
         Ok(LinkOutcome::Session(session)) => {
-            let text = |key: &str| match &session[key] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let (access, expires_at, expires_in, refresh) = (
-                text("access_token"),
-                text("expires_at"),
-                text("expires_in"),
-                text("refresh_token"),
-            );
-            redirect::with_fragment(
-                &redirect_to,
-                &[
-                    ("access_token", &access),
-                    ("expires_at", &expires_at),
-                    ("expires_in", &expires_in),
-                    ("refresh_token", &refresh),
-                    ("token_type", "bearer"),
-                    ("type", &kind),
-                    ("sb", ""),
-                ],
-            )
+            redirect::with_session_fragment(&redirect_to, &session, &[("type", &kind)])
         }
         Ok(LinkOutcome::Code(code)) => redirect::with_query(&redirect_to, &[("code", &code)], None),
         Ok(LinkOutcome::FirstOfTwo) => {
@@ -105,14 +80,7 @@ pub(super) async fn verify_get(State(twin): State<Twin>, uri: Uri, headers: Head
         }
         Err(error) => error_redirect(&redirect_to, &error, pkce),
     };
-    see_other(&location)
-}
-
-fn see_other(location: &str) -> Response {
-    match header::HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(e) => ApiError::internal("Error building the redirect", e).into_response(),
-    }
+    redirect::response(StatusCode::SEE_OTHER, &location)
 }
 
 /// GoTrue's `prepErrorRedirectURL`: the error in the fragment (and, for PKCE, the query).
