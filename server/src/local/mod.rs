@@ -57,7 +57,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
         router = router.nest("/auth/v1", auth_twin::router(twin));
     }
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
+        if let Err(error) = axum::serve(crate::startup::without_nagle(listener), router).await {
             tracing::error!(%error, "the local stand-in server stopped");
         }
     });
