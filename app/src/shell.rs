@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    Lazy, LazyRoute,
     components::{Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 use crate::components::layout::Layout;
@@ -14,6 +15,40 @@ use crate::pages::{
     sign_up_success::SignUpSuccessPage, update_password::UpdatePasswordPage,
     verify_email::VerifyEmailPage,
 };
+
+/// Every page but the landing page is a lazy route: with `cargo leptos --split` its code is a
+/// separate WASM chunk, fetched when the page is first shown, so the landing page ships only
+/// what it needs. (Without `--split` they are ordinary routes.)
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),+ $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )+};
+}
+
+lazy_pages! {
+    DevMailboxRoute => DevMailboxPage,
+    LoginRoute => LoginPage,
+    SignUpRoute => SignUpPage,
+    SignUpSuccessRoute => SignUpSuccessPage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    UpdatePasswordRoute => UpdatePasswordPage,
+    AuthErrorRoute => AuthErrorPage,
+    DashboardRoute => DashboardPage,
+    SettingsRoute => SettingsPage,
+    AdminRoute => AdminPage,
+}
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -58,17 +93,17 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=LandingPage/>
-                    <Route path=path!("/dev/mailbox") view=DevMailboxPage/>
-                    <Route path=path!("/auth/login") view=LoginPage/>
-                    <Route path=path!("/auth/sign-up") view=SignUpPage/>
-                    <Route path=path!("/auth/sign-up-success") view=SignUpSuccessPage/>
-                    <Route path=path!("/auth/verify-email") view=VerifyEmailPage/>
-                    <Route path=path!("/auth/forgot-password") view=ForgotPasswordPage/>
-                    <Route path=path!("/auth/update-password") view=UpdatePasswordPage/>
-                    <Route path=path!("/auth/error") view=AuthErrorPage/>
-                    <Route path=path!("/dashboard") view=DashboardPage/>
-                    <Route path=path!("/dashboard/settings") view=SettingsPage/>
-                    <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/dev/mailbox") view={Lazy::<DevMailboxRoute>::new()}/>
+                    <Route path=path!("/auth/login") view={Lazy::<LoginRoute>::new()}/>
+                    <Route path=path!("/auth/sign-up") view={Lazy::<SignUpRoute>::new()}/>
+                    <Route path=path!("/auth/sign-up-success") view={Lazy::<SignUpSuccessRoute>::new()}/>
+                    <Route path=path!("/auth/verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
+                    <Route path=path!("/auth/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
+                    <Route path=path!("/auth/update-password") view={Lazy::<UpdatePasswordRoute>::new()}/>
+                    <Route path=path!("/auth/error") view={Lazy::<AuthErrorRoute>::new()}/>
+                    <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()}/>
+                    <Route path=path!("/dashboard/settings") view={Lazy::<SettingsRoute>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()}/>
                 </Routes>
             </Layout>
         </Router>
