@@ -15,6 +15,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_ro
 use sqlx::PgPool;
 use tokio::net::{TcpListener, TcpStream};
 
+use tower::Layer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tower_sessions_sqlx_store::PostgresStore;
 
@@ -243,12 +244,13 @@ fn router(state: AppState) -> Router {
             app::shell,
         ))
         .with_state(state.clone())
-        .layer(axum::middleware::from_fn(auth::routes::require_sign_in))
-        .layer(axum::middleware::from_fn_with_state(
-            state.identity.clone(),
-            admin::access::require_admin,
-        ))
-        .layer(sessions);
+        .layer(axum::middleware::from_fn(auth::routes::require_sign_in));
+    // The admin guard runs before routing (a layer on the router would run after it, when a
+    // POST to an admin page has already been answered 405); the session layer wraps both.
+    let guarded =
+        axum::middleware::from_fn_with_state(state.identity.clone(), admin::access::require_admin)
+            .layer(router);
+    let router = Router::new().fallback_service(guarded).layer(sessions);
     http_layers::apply(router, environment, options.hash_files)
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::{admin::AdminError, identity::IdentityError};
 use axum::{
     extract::{Request, State},
-    http::{StatusCode, Uri},
+    http::{Method, StatusCode, Uri},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -57,7 +57,12 @@ pub async fn require_admin(
     match signed_in_admin(&identity, &session).await {
         Ok(_) => next.run(request).await,
         Err(AdminError::NotFound) => {
+            // As a GET of an unknown address, whatever the method: a POST would otherwise get
+            // 405 from the admin route and so confirm that it exists.
             *request.uri_mut() = Uri::from_static(NOT_FOUND_PATH);
+            if request.method() != Method::HEAD {
+                *request.method_mut() = Method::GET;
+            }
             next.run(request).await
         }
         Err(error @ AdminError::Unavailable) => {

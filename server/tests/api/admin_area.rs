@@ -43,6 +43,8 @@ async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
         );
     }
     assert_eq!(overview_call_status(&anonymous).await, 404);
+    let posted = anonymous.post_form("/admin", &[("role", "admin")]).await;
+    assert_eq!(posted.status(), 404, "no 405 that would betray the route");
 
     let member = owner.other_browser();
     member.sign_up_signed_in("member@kilat.id", "Member").await;
