@@ -1,4 +1,4 @@
-//! The `server` command line: serve (default), migrate, doctor, env-check.
+//! The `server` command line: serve (default), migrate, doctor, env-check, admin grant/revoke.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -6,7 +6,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sqlx::migrate::Migrator;
 
+use app::domain::AppRole;
+
 use crate::{
+    admin::roles::{self, RequestedBy},
     config::{Config, DatabaseSource, FeatureState},
     db::{self, local_cluster::LocalCluster, migrations},
     leptos_settings,
@@ -41,6 +44,19 @@ enum Command {
     EnvCheck,
     /// Stop the project-local PostgreSQL cluster (it keeps running after the server stops).
     StopLocalDb,
+    /// Give or take the admin role by email (audited as a change made by the system).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make the account with this email an admin.
+    Grant { email: String },
+    /// Make the account with this email a member again.
+    Revoke { email: String },
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +78,10 @@ pub fn main() -> ExitCode {
             Command::Doctor { migrations } => doctor(config, migrations).await,
             Command::EnvCheck => Ok(env_check(&config)),
             Command::StopLocalDb => stop_local_db(&config),
+            Command::Admin { action } => match action {
+                AdminAction::Grant { email } => change_role(config, &email, AppRole::Admin).await,
+                AdminAction::Revoke { email } => change_role(config, &email, AppRole::Member).await,
+            },
         }
     });
     match result {
@@ -129,6 +149,21 @@ async fn doctor(config: Config, dir: PathBuf) -> anyhow::Result<ExitCode> {
         println!("no drift: every migration file is applied, unchanged");
         Ok(ExitCode::SUCCESS)
     }
+}
+
+async fn change_role(config: Config, email: &str, role: AppRole) -> anyhow::Result<ExitCode> {
+    let pool = db::connect(&config.database).await?;
+    let user = roles::user_by_email(&pool, email)
+        .await
+        .context("cannot look the account up (is the database migrated? run `server migrate`)")?
+        .with_context(|| format!("no account has the email {email}: sign up first"))?;
+    let change = roles::set_user_role(&pool, user, role, &RequestedBy::default()).await?;
+    if change.changed {
+        println!("{email} is now {} (audited)", role.as_db());
+    } else {
+        println!("{email} already was {}; nothing changed", role.as_db());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn stop_local_db(config: &Config) -> anyhow::Result<ExitCode> {

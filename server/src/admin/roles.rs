@@ -13,6 +13,19 @@ pub async fn is_admin(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sq
         .await
 }
 
+/// The account with this email (any case), if there is one.
+pub async fn user_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select id from auth.users where lower(email) = lower($1) and deleted_at is null",
+        email.trim()
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Who asks for a role change: an admin, or `None` for the system (ADMIN_EMAILS, the CLI).
 #[derive(Debug, Clone, Default)]
 pub struct RequestedBy<'a> {

@@ -203,3 +203,49 @@ async fn serve_logs_request_ids_and_stops_gracefully_on_sigterm() {
     );
     assert!(logs.contains("shutting down"), "{logs}");
 }
+
+#[tokio::test]
+async fn admin_grant_and_revoke_by_email_are_audited_and_explain_an_unknown_address() {
+    let db = TestDb::migrated().await;
+    let user = db.add_user("ops@kilat.id").await;
+    let admin = |action: &str, email: &str| {
+        server()
+            .args(["admin", action, email])
+            .env("DATABASE_URL", db.url())
+            .output()
+            .unwrap()
+    };
+    let is_admin = || async {
+        kilat_server::admin::roles::is_admin(&db.pool, user)
+            .await
+            .unwrap()
+    };
+
+    let granted = admin("grant", "Ops@Kilat.id");
+    assert!(granted.status.success(), "{granted:?}");
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("is now admin"));
+    assert!(is_admin().await);
+    let again = admin("grant", "ops@kilat.id");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
+
+    let revoked = admin("revoke", "ops@kilat.id");
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert!(!is_admin().await);
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from public.audit_logs
+         where action = 'role.changed' and target_id = $1::text and actor_id is null",
+    )
+    .bind(user)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2, "one entry per real change, made by the system");
+
+    let unknown = admin("grant", "nobody@kilat.id");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("no account has the email nobody@kilat.id"),
+        "{unknown:?}"
+    );
+}

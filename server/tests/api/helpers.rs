@@ -87,6 +87,19 @@ impl TestDb {
         Self { pool, options }
     }
 
+    /// An account in `auth.users`, as Supabase Auth would create it (the signup triggers give
+    /// it a profile, a FREE subscription and the member role).
+    pub async fn add_user(&self, email: &str) -> uuid::Uuid {
+        sqlx::query_scalar(
+            "insert into auth.users (id, email, aud, role)
+             values (gen_random_uuid(), $1, 'authenticated', 'authenticated') returning id",
+        )
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await
+        .expect("the account is created")
+    }
+
     /// The connection string of this database, for child processes.
     pub fn url(&self) -> String {
         self.options.to_url_lossy().to_string()

@@ -15,20 +15,12 @@ use uuid::Uuid;
 
 use crate::helpers::TestDb;
 
-async fn sign_up(db: &TestDb, email: &str) -> Uuid {
-    sqlx::query_scalar("insert into auth.users (id, email, aud, role) values (gen_random_uuid(), $1, 'authenticated', 'authenticated') returning id")
-        .bind(email)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn role_changes_are_typed_and_refusals_are_explained() {
     let db = TestDb::migrated().await;
     let (ana, budi) = (
-        sign_up(&db, "ana@kilat.id").await,
-        sign_up(&db, "budi@kilat.id").await,
+        db.add_user("ana@kilat.id").await,
+        db.add_user("budi@kilat.id").await,
     );
     let system = RequestedBy::default();
 
@@ -177,7 +169,7 @@ async fn a_rate_limit_counts_down_then_refuses() {
 #[tokio::test]
 async fn dashboard_metrics_count_paid_revenue_and_active_plans() {
     let db = TestDb::migrated().await;
-    let ana = sign_up(&db, "ana@kilat.id").await;
+    let ana = db.add_user("ana@kilat.id").await;
     sqlx::query("insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at) values ($1, 'PRO', 99000, 'MIDTRANS', 'KK-a', 'PAID', now()), ($1, 'BASIC', 49000, 'MIDTRANS', 'KK-b', 'FAILED', null)")
         .bind(ana)
         .execute(&db.pool)
