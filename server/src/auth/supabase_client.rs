@@ -150,15 +150,12 @@ impl SupabaseAuth {
         redirect_to: &str,
         code_challenge: &str,
     ) -> Result<SignUp, AuthApiError> {
-        let body = json!({
-            "email": email, "password": password, "data": data,
-            "code_challenge": code_challenge, "code_challenge_method": "s256",
-        });
-        let answer: Value = Self::call(
-            self.request(reqwest::Method::POST, "/signup")
-                .query(&[("redirect_to", redirect_to)])
-                .json(&body),
-        )
+        let answer: Value = Self::call(self.emailing_request(
+            "/signup",
+            redirect_to,
+            code_challenge,
+            json!({"email": email, "password": password, "data": data}),
+        ))
         .await?;
         let unexpected = |e: serde_json::Error| AuthApiError::Refused {
             status: 200,
@@ -248,22 +245,19 @@ impl SupabaseAuth {
         .await
     }
 
-    /// Has Supabase email a link that returns to `redirect_to` with a PKCE code.
-    async fn email_link(
+    /// A call after which Supabase emails a link that returns to `redirect_to` with a PKCE code.
+    fn emailing_request(
         &self,
         path: &str,
         redirect_to: &str,
         code_challenge: &str,
         mut body: Value,
-    ) -> Result<(), AuthApiError> {
+    ) -> reqwest::RequestBuilder {
         body["code_challenge"] = code_challenge.into();
         body["code_challenge_method"] = "s256".into();
-        Self::call_empty(
-            self.request(reqwest::Method::POST, path)
-                .query(&[("redirect_to", redirect_to)])
-                .json(&body),
-        )
-        .await
+        self.request(reqwest::Method::POST, path)
+            .query(&[("redirect_to", redirect_to)])
+            .json(&body)
     }
 
     /// `POST /recover`: sends a password-reset link (answers the same whether or not the account
@@ -274,12 +268,12 @@ impl SupabaseAuth {
         redirect_to: &str,
         code_challenge: &str,
     ) -> Result<(), AuthApiError> {
-        self.email_link(
+        Self::call_empty(self.emailing_request(
             "/recover",
             redirect_to,
             code_challenge,
             json!({"email": email}),
-        )
+        ))
         .await
     }
 
@@ -290,12 +284,12 @@ impl SupabaseAuth {
         redirect_to: &str,
         code_challenge: &str,
     ) -> Result<(), AuthApiError> {
-        self.email_link(
+        Self::call_empty(self.emailing_request(
             "/otp",
             redirect_to,
             code_challenge,
             json!({"email": email, "create_user": true}),
-        )
+        ))
         .await
     }
 

@@ -107,10 +107,14 @@ impl Twin {
         .await
     }
 
+    /// `POST /token?grant_type=…`, body still to add.
+    fn token(&self, grant_type: &str) -> RequestBuilder {
+        self.post("/token").query(&[("grant_type", grant_type)])
+    }
+
     async fn password_grant(&self, email: &str, password: &str) -> (StatusCode, Value) {
         Self::call(
-            self.post("/token")
-                .query(&[("grant_type", "password")])
+            self.token("password")
                 .json(&json!({"email": email, "password": password})),
         )
         .await
@@ -118,8 +122,7 @@ impl Twin {
 
     async fn refresh(&self, refresh_token: &str) -> (StatusCode, Value) {
         Self::call(
-            self.post("/token")
-                .query(&[("grant_type", "refresh_token")])
+            self.token("refresh_token")
                 .json(&json!({"refresh_token": refresh_token})),
         )
         .await
@@ -127,8 +130,7 @@ impl Twin {
 
     async fn pkce_grant(&self, code: &str, verifier: &str) -> (StatusCode, Value) {
         Self::call(
-            self.post("/token")
-                .query(&[("grant_type", "pkce")])
+            self.token("pkce")
                 .json(&json!({"auth_code": code, "code_verifier": verifier})),
         )
         .await
@@ -1213,8 +1215,7 @@ async fn google_sign_in_links_to_an_existing_email_account() {
 async fn errors_take_the_newer_shape_when_the_client_asks_for_api_version_2024_01_01() {
     let twin = spawn_twin(true).await;
     let response = twin
-        .post("/token")
-        .query(&[("grant_type", "password")])
+        .token("password")
         .header("X-Supabase-Api-Version", "2024-01-01")
         .json(&json!({"email": "nobody@kilat.test", "password": PASSWORD}))
         .send()
@@ -1229,12 +1230,7 @@ async fn errors_take_the_newer_shape_when_the_client_asks_for_api_version_2024_0
         json!({"code": "invalid_credentials", "message": "Invalid login credentials"})
     );
 
-    let (status, error) = Twin::call(
-        twin.post("/token")
-            .query(&[("grant_type", "password")])
-            .body("{"),
-    )
-    .await;
+    let (status, error) = Twin::call(twin.token("password").body("{")).await;
     assert_eq!(
         (status, &error["error_code"]),
         (StatusCode::BAD_REQUEST, &json!("bad_json"))
