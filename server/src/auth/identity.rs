@@ -17,8 +17,7 @@ use tower_sessions::Session;
 
 use super::{
     jwt::{AccessClaims, TokenVerifier},
-    pkce,
-    session::{self, PendingFlow, SignedIn},
+    session::{self, SignedIn},
     supabase_client::{AuthApiError, SignUp, SupabaseAuth},
 };
 use crate::{
@@ -254,16 +253,9 @@ impl Identity for RequestIdentity {
         full_name: Option<FullName>,
     ) -> Result<SignUpOutcome, IdentityError> {
         let session = request_session().await?;
-        let (code_verifier, challenge) = pkce::new_pair();
-        session::start_flow(
-            &session,
-            PendingFlow {
-                code_verifier,
-                next: "/dashboard".into(),
-            },
-        )
-        .await
-        .map_err(session_failed)?;
+        let challenge = session::start_flow(&session, "/dashboard")
+            .await
+            .map_err(session_failed)?;
         let data = json!({ "full_name": full_name.as_ref().map(FullName::as_str) });
         let service = &self.service;
         match service

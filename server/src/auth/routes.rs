@@ -15,11 +15,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{
-    identity::IdentityService,
-    pkce,
-    session::{self, PendingFlow},
-};
+use super::{identity::IdentityService, session};
 
 pub fn router<S: Clone + Send + Sync + 'static>(service: Arc<IdentityService>) -> Router<S> {
     Router::new()
@@ -91,22 +87,12 @@ async fn confirm(
     }
 }
 
-/// Starts a flow that returns through `/auth/confirm`; gives the PKCE challenge to send.
+/// [`session::start_flow`], or the error page when the session store fails.
 async fn start_flow(session: &Session, next: &str) -> Result<String, Response> {
-    let (code_verifier, challenge) = pkce::new_pair();
-    session::start_flow(
-        session,
-        PendingFlow {
-            code_verifier,
-            next: next.to_string(),
-        },
-    )
-    .await
-    .map_err(|error| {
+    session::start_flow(session, next).await.map_err(|error| {
         tracing::error!(%error, "session store failed");
         to_error_page(&IdentityError::Unavailable.to_string())
-    })?;
-    Ok(challenge)
+    })
 }
 
 #[derive(Deserialize)]

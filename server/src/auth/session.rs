@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::supabase_client::AuthSession;
+use super::{pkce, supabase_client::AuthSession};
 
 const SIGNED_IN: &str = "signed_in";
 const PENDING_FLOW: &str = "pending_flow";
@@ -71,8 +71,16 @@ pub async fn end(session: &Session) -> SessionResult<()> {
     session.flush().await
 }
 
-pub async fn start_flow(session: &Session, flow: PendingFlow) -> SessionResult<()> {
-    session.insert(PENDING_FLOW, flow).await
+/// Starts a sign-in that comes back through `/auth/confirm` and then goes to `next`: keeps a
+/// new PKCE verifier and returns the challenge to send to Supabase.
+pub async fn start_flow(session: &Session, next: &str) -> SessionResult<String> {
+    let (code_verifier, challenge) = pkce::new_pair();
+    let flow = PendingFlow {
+        code_verifier,
+        next: next.to_string(),
+    };
+    session.insert(PENDING_FLOW, flow).await?;
+    Ok(challenge)
 }
 
 /// The pending flow, removed: a code is exchanged once.
