@@ -89,6 +89,11 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        // The key the twin accepts and the client sends, derived once from the local secret.
+        let twin_anon_key = match &config.supabase {
+            SupabaseTarget::LocalTwin { jwt_secret, .. } => local_anon_key(jwt_secret),
+            SupabaseTarget::Hosted { .. } => String::new(),
+        };
         let local_auth = match &config.supabase {
             SupabaseTarget::LocalTwin {
                 jwt_secret,
@@ -98,7 +103,7 @@ impl Application {
             } => Some(local::AuthTwinSettings {
                 pool: pool.clone(),
                 jwt_secret: jwt_secret.as_bytes().to_vec(),
-                anon_key: local_anon_key(jwt_secret),
+                anon_key: twin_anon_key.clone(),
                 site_url: config.site_url.clone(),
                 mail_from: match &config.mail {
                     MailTarget::Resend { from, .. } | MailTarget::LocalTwin { from } => {
@@ -140,7 +145,7 @@ impl Application {
             ) => (url.clone(), anon_key.clone(), jwt_secret.clone()),
             (SupabaseTarget::LocalTwin { jwt_secret, .. }, Some(stand_ins)) => (
                 stand_ins.base_url.clone(),
-                local_anon_key(jwt_secret),
+                twin_anon_key,
                 Some(jwt_secret.clone()),
             ),
             // Production without SUPABASE_URL: auth reports missing configuration.
