@@ -164,32 +164,20 @@ async fn require_apikey(State(twin): State<Twin>, request: Request, next: Next) 
         .get("apikey")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let from_query = || {
-        request.uri().query().and_then(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "apikey")
-                .map(|(_, v)| v.into_owned())
-        })
-    };
+    let from_query = || query_param(request.uri(), "apikey");
     match from_header.or_else(from_query).filter(|k| !k.is_empty()) {
         None => gateway_refusal(
             "No API key found in request",
             "No `apikey` request header or url param was found.",
         ),
-        Some(key) if !crypto_eq(&key, &twin.config.anon_key) => gateway_refusal(
-            "Invalid API key",
-            "Double check your Supabase `anon` or `service_role` API key.",
-        ),
+        Some(key) if !crypto::constant_time_eq(key.as_bytes(), twin.config.anon_key.as_bytes()) => {
+            gateway_refusal(
+                "Invalid API key",
+                "Double check your Supabase `anon` or `service_role` API key.",
+            )
+        }
         Some(_) => next.run(request).await,
     }
-}
-
-fn crypto_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// The gateway's 401 (Supabase's API gateway answers these itself, in its own shape).

@@ -97,12 +97,6 @@ pub(super) fn encode(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
-/// `redirect#pairs` (GoTrue appends the fragment to the address as given).
-fn with_fragment(redirect: &str, pairs: &[(&str, &str)]) -> String {
-    let base = redirect.split('#').next().unwrap_or(redirect);
-    format!("{base}#{}", encode(pairs))
-}
-
 /// `redirect#…` with a session's tokens, as the implicit flow hands them over, and `extra`.
 pub(super) fn with_session_fragment(
     redirect: &str,
@@ -128,7 +122,7 @@ pub(super) fn with_session_fragment(
         ("sb", ""),
     ];
     pairs.extend_from_slice(extra);
-    with_fragment(redirect, &pairs)
+    with_query(redirect, &[], Some(&pairs))
 }
 
 /// The redirect itself: `status` (302 or 303) with `location`.

@@ -237,19 +237,13 @@ fn expired(sent_at: Option<DateTime<Utc>>, lifetime: Duration) -> bool {
     sent_at.is_none_or(|at| Utc::now() > at + lifetime)
 }
 
-/// The token types a verification type looks in, and how long those tokens live.
-fn token_types(kind: &str) -> ApiResult<(&'static [&'static str], Duration)> {
+/// The token types a verification type looks in (refusing an unknown type).
+fn token_types(kind: &str) -> ApiResult<&'static [&'static str]> {
     Ok(match kind {
-        "signup" | "invite" => (&["confirmation_token"], CONFIRMATION_LIFETIME),
-        "recovery" | "magiclink" => (&["recovery_token"], RECOVERY_LIFETIME),
-        "email_change" => (
-            &["email_change_token_current", "email_change_token_new"],
-            CONFIRMATION_LIFETIME,
-        ),
-        "email" => (
-            &["confirmation_token", "recovery_token"],
-            CONFIRMATION_LIFETIME,
-        ),
+        "signup" | "invite" => &["confirmation_token"],
+        "recovery" | "magiclink" => &["recovery_token"],
+        "email_change" => &["email_change_token_current", "email_change_token_new"],
+        "email" => &["confirmation_token", "recovery_token"],
         _ => return Err(ApiError::validation("Invalid email verification type")),
     })
 }
@@ -261,7 +255,7 @@ async fn verify_token_hash(
     kind: &str,
     token_hash: &str,
 ) -> ApiResult<Verified> {
-    let (types, _) = token_types(kind)?;
+    let types = token_types(kind)?;
     let owner: Option<Uuid> = sqlx::query_scalar(
         "select user_id from auth.one_time_tokens \
          where token_hash = $1 and token_type::text = any($2) limit 1 for update",
@@ -310,7 +304,7 @@ async fn verify_email_and_code(
     email: &str,
     hash: &str,
 ) -> ApiResult<Verified> {
-    let (_, _) = token_types(kind)?;
+    token_types(kind)?;
     let invalid = || ApiError::forbidden("otp_expired", TOKEN_INVALID);
     let Some(found) = users::by_email(conn, email).await? else {
         return Err(invalid());
