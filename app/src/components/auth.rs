@@ -32,13 +32,13 @@ pub fn check_full_name(raw: &str) -> Option<String> {
     FullName::parse(raw).err().map(|error| error.message)
 }
 
-/// The message a server route sent back in `?error=` when it redirected here; a blank one
-/// counts as none.
-pub fn error_in_query() -> Signal<Option<String>> {
+/// A message a server route put in the query (`key`) when it redirected here; a blank one
+/// counts as none. Rendered as text (Leptos escapes it), never as HTML.
+pub fn message_in_query(key: &'static str) -> Signal<Option<String>> {
     let query = use_query_map();
     Signal::derive(move || {
         query
-            .with(|query| query.get("error"))
+            .with(|query| query.get(key))
             .filter(|message| !message.trim().is_empty())
     })
 }

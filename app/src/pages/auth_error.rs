@@ -1,8 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::AuthPanel;
+use crate::components::auth::{AuthPanel, message_in_query};
 use crate::components::form::{Alert, AlertKind};
 use crate::components::ui::ButtonLink;
 
@@ -16,14 +15,8 @@ mod text {
 
 #[component]
 pub fn AuthErrorPage() -> impl IntoView {
-    let query = use_query_map();
-    // Text from the query is rendered as text (Leptos escapes it), never as HTML.
-    let message = move || {
-        query
-            .with(|query| query.get("message"))
-            .filter(|message| !message.trim().is_empty())
-            .unwrap_or_else(|| text::GENERIC.to_string())
-    };
+    let message = message_in_query("message");
+    let message = move || message.get().unwrap_or_else(|| text::GENERIC.to_string());
     view! {
         <Title text=text::TITLE/>
         <AuthPanel title=text::TITLE>

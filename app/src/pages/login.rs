@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, error_in_query};
+use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, message_in_query};
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
 };
@@ -42,7 +42,7 @@ pub fn LoginPage() -> impl IntoView {
     let password = FieldCheck::new(check_password_present);
 
     let next = move || query.with(|query| query.get("next")).unwrap_or_default();
-    let error_from_server = error_in_query();
+    let error_from_server = message_in_query("error");
     // The action's own error first; otherwise one the server sent back.
     let error = Signal::derive(move || {
         sign_in
