@@ -288,8 +288,19 @@ struct Inner {
     issuer: String,
     hs256: Option<DecodingKey>,
     jwks: Option<JwksCache>,
-    /// Audience, issuer, required claims and leeway; `algorithms` is set per token.
-    validation: Validation,
+    /// Audience, issuer, required claims and leeway, one per accepted algorithm (a token is
+    /// checked against exactly the algorithm its key is for).
+    validations: Vec<(Algorithm, Validation)>,
+}
+
+impl Inner {
+    fn validation(&self, algorithm: Algorithm) -> &Validation {
+        self.validations
+            .iter()
+            .find(|(accepted, _)| *accepted == algorithm)
+            .map(|(_, validation)| validation)
+            .expect("every algorithm a key can be for has a validation")
+    }
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -324,21 +335,28 @@ impl TokenVerifier {
             None => None,
         };
 
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = CLOCK_LEEWAY.as_secs();
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_issuer(&[config.issuer.as_str()]);
-        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        let validation_for = |algorithm| {
+            let mut validation = Validation::new(algorithm);
+            validation.leeway = CLOCK_LEEWAY.as_secs();
+            validation.validate_exp = true;
+            validation.validate_nbf = true;
+            validation.validate_aud = true;
+            validation.set_audience(&[AUDIENCE]);
+            validation.set_issuer(&[config.issuer.as_str()]);
+            validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+            (algorithm, validation)
+        };
+        let validations = [Algorithm::HS256, Algorithm::ES256, Algorithm::RS256]
+            .into_iter()
+            .map(validation_for)
+            .collect();
 
         Ok(Self {
             inner: Arc::new(Inner {
                 issuer: config.issuer,
                 hs256,
                 jwks,
-                validation,
+                validations,
             }),
         })
     }
@@ -354,12 +372,13 @@ impl TokenVerifier {
             return Err(malformed("it is longer than 16 KiB"));
         }
         let header = JoseHeader::parse(token)?;
+        let jwks_key;
         let (algorithm, key) = match header.alg.as_str() {
             "HS256" => {
                 let key = self
                     .inner
                     .hs256
-                    .clone()
+                    .as_ref()
                     .ok_or_else(|| TokenError::NoKeyForAlgorithm(header.alg.clone()))?;
                 (Algorithm::HS256, key)
             }
@@ -372,16 +391,14 @@ impl TokenVerifier {
                 let kid = header.kid.as_deref().ok_or_else(|| {
                     malformed(format!("a {} token must name its key in `kid`", header.alg))
                 })?;
-                let key = jwks.key(kid).await?;
-                let algorithm = key.kind.algorithm_for(&header.alg, kid)?;
-                (algorithm, key.decoding)
+                jwks_key = jwks.key(kid).await?;
+                let algorithm = jwks_key.kind.algorithm_for(&header.alg, kid)?;
+                (algorithm, &jwks_key.decoding)
             }
             other => return Err(TokenError::UnsupportedAlgorithm(other.to_owned())),
         };
 
-        let mut validation = self.inner.validation.clone();
-        validation.algorithms = vec![algorithm];
-        let data = jsonwebtoken::decode::<Value>(token, &key, &validation)
+        let data = jsonwebtoken::decode::<Value>(token, key, self.inner.validation(algorithm))
             .map_err(|e| from_jwt_error(e, &header.alg))?;
         AccessClaims::try_from(data.claims)
             .map_err(|e| malformed(format!("its claims are not a Supabase access token's: {e}")))
