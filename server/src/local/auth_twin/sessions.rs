@@ -104,52 +104,61 @@ pub(super) async fn issue(
     method: Method,
     headers: &HeaderMap,
 ) -> ApiResult<Value> {
-    let session_id = Uuid::new_v4();
-    sqlx::query(
+    let session = sqlx::query_as::<_, SessionRow>(
         "insert into auth.sessions (id, user_id, created_at, updated_at, aal, tag, user_agent) \
-         values ($1, $2, now(), now(), 'aal1'::auth.aal_level, $3, $4)",
+         values ($1, $2, now(), now(), 'aal1'::auth.aal_level, $3, $4) \
+         returning id, created_at, tag",
     )
-    .bind(session_id)
+    .bind(Uuid::new_v4())
     .bind(user_id)
     .bind(method.as_str())
     .bind(user_agent(headers))
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let refresh_token = crypto::refresh_token();
-    sqlx::query(
-        "insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, \
-           updated_at, parent, session_id) \
-         values ($1, $2, $3, false, now(), now(), null, $4)",
-    )
-    .bind(Uuid::nil())
-    .bind(&refresh_token)
-    .bind(user_id.to_string())
-    .bind(session_id)
-    .execute(&mut *conn)
-    .await?;
+    let refresh_token = insert_refresh_token(conn, user_id, session.id, None).await?;
     sqlx::query("update auth.users set last_sign_in_at = now(), updated_at = now() where id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    let session = session(conn, session_id, false).await?.ok_or_else(|| {
-        ApiError::internal("Database error creating new session", "session vanished")
-    })?;
-    token_response(twin, conn, user_id, &session, &refresh_token).await
+    let user = users::by_id(conn, user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("Database error granting user", "user vanished"))?;
+    token_response(twin, conn, &user, &session, &refresh_token).await
+}
+
+/// A new refresh token of `session` (`parent`: the token it replaces, if any).
+async fn insert_refresh_token(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    parent: Option<&str>,
+) -> Result<String, sqlx::Error> {
+    let token = crypto::refresh_token();
+    sqlx::query(
+        "insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, \
+           updated_at, parent, session_id) \
+         values ($1, $2, $3, false, now(), now(), $4, $5)",
+    )
+    .bind(Uuid::nil())
+    .bind(&token)
+    .bind(user_id.to_string())
+    .bind(parent)
+    .bind(session_id)
+    .execute(conn)
+    .await?;
+    Ok(token)
 }
 
 /// The `AccessTokenResponse` for `session` with `refresh_token`.
 async fn token_response(
     twin: &Twin,
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user: &UserRow,
     session: &SessionRow,
     refresh_token: &str,
 ) -> ApiResult<Value> {
-    let user = users::by_id(conn, user_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("Database error granting user", "user vanished"))?;
-    let (access_token, expires_at) = access_token(twin, &user, session);
-    let user_json = users::to_json(conn, &user).await?;
+    let (access_token, expires_at) = access_token(twin, user, session);
+    let user_json = users::to_json(conn, user).await?;
     Ok(json!({
         "access_token": access_token,
         "token_type": "bearer",
@@ -297,20 +306,7 @@ pub(super) async fn refresh(
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-            let child = crypto::refresh_token();
-            sqlx::query(
-                "insert into auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, \
-                   updated_at, parent, session_id) \
-                 values ($1, $2, $3, false, now(), now(), $4, $5)",
-            )
-            .bind(Uuid::nil())
-            .bind(&child)
-            .bind(user_id.to_string())
-            .bind(token)
-            .bind(session.id)
-            .execute(&mut *tx)
-            .await?;
-            child
+            insert_refresh_token(&mut tx, user_id, session.id, Some(token)).await?
         }
     };
     sqlx::query(
@@ -321,7 +317,7 @@ pub(super) async fn refresh(
     .bind(user_agent(headers))
     .execute(&mut *tx)
     .await?;
-    let response = token_response(twin, &mut tx, user_id, &session, &issued).await?;
+    let response = token_response(twin, &mut tx, &user, &session, &issued).await?;
     tx.commit().await?;
     Ok(response)
 }
