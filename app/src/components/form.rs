@@ -111,7 +111,7 @@ pub fn FormField(
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let error = move || check.and_then(|field| field.error.get());
-    let invalid = move || error().is_some();
+    let invalid = move || check.is_some_and(|field| field.error.with(Option::is_some));
     let described_by = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
         move || {
