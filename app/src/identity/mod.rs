@@ -41,10 +41,19 @@ pub enum IdentityError {
     EmailTaken,
     #[error("Please sign in to continue.")]
     NotSignedIn,
-    #[error("Too many attempts. Wait a minute, then try again.")]
-    RateLimited,
+    /// Refused by a rate limit; the form says when to try again.
+    #[error("Too many attempts. Try again in {}.", wait_in_minutes(*retry_after_secs))]
+    RateLimited { retry_after_secs: u64 },
     #[error("Sign-in is unavailable right now. Please try again in a moment.")]
     Unavailable,
+}
+
+/// `retry_after_secs` as whole minutes, rounded up: "1 minute", "15 minutes".
+fn wait_in_minutes(retry_after_secs: u64) -> String {
+    match retry_after_secs.div_ceil(60).max(1) {
+        1 => "1 minute".to_string(),
+        minutes => format!("{minutes} minutes"),
+    }
 }
 
 /// The backend behind the identity server functions (provided as `Arc<dyn Identity>` context).
@@ -65,4 +74,23 @@ pub trait Identity: Send + Sync {
         &self,
         full_name: Option<FullName>,
     ) -> Result<CurrentUser, IdentityError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdentityError;
+
+    #[test]
+    fn rate_limited_says_how_many_minutes_to_wait() {
+        let wait = |secs| {
+            IdentityError::RateLimited {
+                retry_after_secs: secs,
+            }
+            .to_string()
+        };
+        assert_eq!(wait(0), "Too many attempts. Try again in 1 minute.");
+        assert_eq!(wait(60), "Too many attempts. Try again in 1 minute.");
+        assert_eq!(wait(61), "Too many attempts. Try again in 2 minutes.");
+        assert_eq!(wait(900), "Too many attempts. Try again in 15 minutes.");
+    }
 }

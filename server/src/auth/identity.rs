@@ -1,6 +1,6 @@
 //! The [`Identity`] port over Supabase Auth and the browser session.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::IpAddr, sync::Arc};
 
 use app::{
     domain::{AppRole, Plan},
@@ -9,7 +9,6 @@ use app::{
         SignUpOutcome,
     },
 };
-use axum::extract::ConnectInfo;
 use http::HeaderMap;
 use serde_json::json;
 use sqlx::PgPool;
@@ -18,13 +17,19 @@ use tower_sessions::Session;
 use super::{
     jwt::{AccessClaims, TokenVerifier},
     session::{self, SignedIn},
-    supabase_client::{AuthApiError, SignUp, SupabaseAuth},
+    supabase_client::{AuthApiError, AuthSession, SignUp, SupabaseAuth},
 };
 use crate::{
     admin::roles::{RequestedBy, set_user_role},
     audit::{self, AuditAction, AuditContext, AuditEntry},
     db::user_scope::begin_as_user,
+    net::ClientIp,
+    ratelimit::{AuthPolicies, RateLimit, RateLimiter, Subject},
 };
+
+/// `amr` methods of a session that started from a link emailed to the account's address
+/// (not `otp`: Supabase uses it for SMS codes too, which prove nothing about an email).
+const EMAILED_LINK_METHODS: [&str; 4] = ["email/signup", "magiclink", "recovery", "email_change"];
 
 /// Refresh the access token when it has less than this long to live.
 const REFRESH_MARGIN_SECS: i64 = 60;
@@ -38,6 +43,9 @@ pub struct IdentityService {
     pub confirm_url: String,
     /// `ADMIN_EMAILS`, lowercased.
     pub admin_emails: Vec<String>,
+    /// Counts password sign-ins and sign-ups (and the emailed-link and Google routes).
+    pub limiter: Arc<RateLimiter>,
+    pub rate_limits: AuthPolicies,
 }
 
 /// The port as one request sees it: the service plus that request's session and origin.
@@ -59,11 +67,11 @@ pub(crate) async fn request_session() -> Result<Session, IdentityError> {
 }
 
 /// The caller's address and browser, for audit entries.
-async fn request_origin() -> (Option<std::net::IpAddr>, Option<String>) {
-    let ip = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+async fn request_origin() -> (Option<IpAddr>, Option<String>) {
+    let ip = leptos_axum::extract::<ClientIp>()
         .await
         .ok()
-        .map(|ConnectInfo(addr)| addr.ip());
+        .map(|ClientIp(ip)| ip);
     let agent = leptos_axum::extract::<HeaderMap>()
         .await
         .ok()
@@ -77,6 +85,36 @@ async fn request_origin() -> (Option<std::net::IpAddr>, Option<String>) {
     (ip, agent)
 }
 
+/// The caller's address, from the one extractor ([`ClientIp`]).
+async fn request_ip() -> Result<IpAddr, IdentityError> {
+    leptos_axum::extract::<ClientIp>()
+        .await
+        .map(|ClientIp(ip)| ip)
+        .map_err(|error| {
+            tracing::error!(%error, "a server function cannot tell the client's address");
+            IdentityError::Unavailable
+        })
+}
+
+/// Sends `limit`'s headers with the server function's answer; a refusal answers 429 with
+/// `Retry-After`, and the form says when to try again.
+fn answer_limit(limit: RateLimit) -> Result<(), IdentityError> {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        for (name, value) in limit.headers() {
+            response.insert_header(name, value);
+        }
+        if !limit.allowed {
+            response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+        }
+    }
+    match limit.admit() {
+        Ok(_) => Ok(()),
+        Err(refused) => Err(IdentityError::RateLimited {
+            retry_after_secs: refused.retry_after_secs(),
+        }),
+    }
+}
+
 fn session_failed(error: tower_sessions::session::Error) -> IdentityError {
     tracing::error!(%error, "session store failed");
     IdentityError::Unavailable
@@ -86,6 +124,9 @@ fn database_failed(error: sqlx::Error) -> IdentityError {
     tracing::error!(%error, "identity query failed");
     IdentityError::Unavailable
 }
+
+/// Supabase Auth's 429s say no time; its limits reset within the hour, most within minutes.
+const AUTH_RATE_LIMIT_WAIT_SECS: u64 = 60;
 
 /// Supabase's refusals in words a person can act on.
 pub fn explain(error: AuthApiError) -> IdentityError {
@@ -99,10 +140,14 @@ pub fn explain(error: AuthApiError) -> IdentityError {
         }
         .into(),
         Some("over_request_rate_limit" | "over_email_send_rate_limit") => {
-            IdentityError::RateLimited
+            IdentityError::RateLimited {
+                retry_after_secs: AUTH_RATE_LIMIT_WAIT_SECS,
+            }
         }
         _ if matches!(error, AuthApiError::Refused { status: 429, .. }) => {
-            IdentityError::RateLimited
+            IdentityError::RateLimited {
+                retry_after_secs: AUTH_RATE_LIMIT_WAIT_SECS,
+            }
         }
         _ => {
             tracing::error!(%error, "Supabase Auth call failed");
@@ -116,25 +161,85 @@ impl IdentityService {
     pub async fn establish(
         &self,
         session: &Session,
-        auth_session: super::supabase_client::AuthSession,
+        auth_session: AuthSession,
     ) -> Result<(), IdentityError> {
+        let listed = self.admin_emails.iter().any(|email| {
+            auth_session
+                .user
+                .email
+                .as_deref()
+                .is_some_and(|own| email.eq_ignore_ascii_case(own))
+        });
+        let owner_proven = listed && self.owns_email(&auth_session).await?;
         let signed_in = SignedIn::from(auth_session);
-        self.bootstrap_admin(&signed_in).await?;
+        if listed && !owner_proven {
+            tracing::warn!(
+                user = %signed_in.user_id,
+                "ADMIN_EMAILS lists this address, but this sign-in did not prove the person owns it \
+                 (no emailed link, no verified Google address, and the project auto-confirms sign-ups): \
+                 left a member"
+            );
+        }
+        if owner_proven {
+            self.bootstrap_admin(&signed_in).await?;
+        }
         session::sign_in(session, signed_in)
             .await
             .map_err(session_failed)
     }
 
+    /// Whether this sign-in proved that the person owns the account's address, so that
+    /// ADMIN_EMAILS may trust it: the session came from a link emailed to that address; or
+    /// Google vouched for the address; or the address was confirmed while the project requires
+    /// confirmation (with auto-confirm on, Supabase marks every sign-up confirmed, so whoever
+    /// signed up first with an admin's address would otherwise become admin).
+    async fn owns_email(&self, auth_session: &AuthSession) -> Result<bool, IdentityError> {
+        let user = &auth_session.user;
+        let Some(email) = user.email.as_deref() else {
+            return Ok(false);
+        };
+        let claims = self
+            .verifier
+            .verify(&auth_session.access_token)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "a new session's access token did not verify");
+                IdentityError::Unavailable
+            })?;
+        let methods: Vec<&str> = claims
+            .amr
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.get("method")?.as_str())
+            .collect();
+        if methods
+            .iter()
+            .any(|method| EMAILED_LINK_METHODS.contains(method))
+        {
+            return Ok(true);
+        }
+        if methods.contains(&"oauth")
+            && user.identities.iter().any(|identity| {
+                identity.provider == "google"
+                    && identity.identity_data["email_verified"] == true
+                    && identity.identity_data["email"]
+                        .as_str()
+                        .is_some_and(|vouched| vouched.eq_ignore_ascii_case(email))
+            })
+        {
+            return Ok(true);
+        }
+        if user.email_confirmed_at.is_none() {
+            return Ok(false);
+        }
+        let settings = self.auth.settings().await.map_err(explain)?;
+        Ok(!settings.mailer_autoconfirm)
+    }
+
     /// A listed email becomes admin at its first sign-in, once: after any recorded role change
     /// for this user (including a later demotion), the list no longer applies.
     async fn bootstrap_admin(&self, signed_in: &SignedIn) -> Result<(), IdentityError> {
-        if !self
-            .admin_emails
-            .iter()
-            .any(|email| email.eq_ignore_ascii_case(&signed_in.email))
-        {
-            return Ok(());
-        }
         let decided_before: bool = sqlx::query_scalar!(
             r#"select exists (
                  select 1 from public.audit_logs
@@ -244,6 +349,26 @@ impl IdentityService {
     }
 }
 
+/// The rate limits of password sign-in and sign-up, for the client at `ip`.
+impl IdentityService {
+    /// Counts a password sign-in from `ip` for `email`: per address + email, and per address.
+    pub async fn sign_in_limit(&self, ip: IpAddr, email: &EmailAddress) -> RateLimit {
+        self.limiter
+            .check(
+                &self.rate_limits.sign_in,
+                &Subject::ip_and_email(ip, email.as_str()),
+            )
+            .await
+    }
+
+    /// Counts a sign-up from `ip`.
+    pub async fn sign_up_limit(&self, ip: IpAddr) -> RateLimit {
+        self.limiter
+            .check(&self.rate_limits.sign_up, &Subject::ip(ip))
+            .await
+    }
+}
+
 #[async_trait::async_trait]
 impl Identity for RequestIdentity {
     async fn sign_up(
@@ -252,6 +377,7 @@ impl Identity for RequestIdentity {
         password: Password,
         full_name: Option<FullName>,
     ) -> Result<SignUpOutcome, IdentityError> {
+        answer_limit(self.service.sign_up_limit(request_ip().await?).await)?;
         let session = request_session().await?;
         let challenge = session::start_flow(&session, "/dashboard")
             .await
@@ -279,6 +405,8 @@ impl Identity for RequestIdentity {
     }
 
     async fn sign_in(&self, email: EmailAddress, password: Password) -> Result<(), IdentityError> {
+        let ip = request_ip().await?;
+        answer_limit(self.service.sign_in_limit(ip, &email).await)?;
         let session = request_session().await?;
         let auth_session = self
             .service
