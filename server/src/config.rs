@@ -150,6 +150,10 @@ pub struct Config {
     pub mail: MailTarget,
     /// `ADMIN_EMAILS`, lowercased: promoted to admin at their first sign-in.
     pub admin_emails: Vec<String>,
+    /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// `RATE_LIMIT_STORE` and `RATE_LIMIT_*`: where counters live and every policy's quota.
+    pub rate_limits: crate::ratelimit::RateLimitSettings,
     features: Vec<(Feature, FeatureState)>,
 }
 
@@ -365,6 +369,20 @@ impl Config {
             }
         }
 
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .map(|list| {
+                crate::net::TrustedProxies::parse(&list).unwrap_or_else(|invalid| {
+                    problems.extend(
+                        invalid
+                            .into_iter()
+                            .map(|problem| format!("TRUSTED_PROXIES: {problem}")),
+                    );
+                    crate::net::TrustedProxies::none()
+                })
+            })
+            .unwrap_or_default();
+        let rate_limits = crate::ratelimit::RateLimitSettings::from_lookup(get, &mut problems);
+
         let mut features = Vec::new();
         for feature in Feature::ALL {
             let enabled = match get(feature.flag()) {
@@ -403,6 +421,8 @@ impl Config {
                 supabase,
                 mail,
                 admin_emails,
+                trusted_proxies,
+                rate_limits,
                 features,
             })
         } else {
@@ -564,7 +584,9 @@ mod tests {
             "LOCAL_AUTH_EMAIL_CONFIRMATION",
             "LOCAL_AUTH_JWT_EXPIRY",
             "ADMIN_EMAILS",
+            "TRUSTED_PROXIES",
         ];
+        names.extend(crate::ratelimit::RateLimitSettings::VARIABLES);
         for feature in Feature::ALL {
             names.push(feature.flag());
             names.extend(
@@ -627,5 +649,34 @@ mod tests {
             config.listen_addr,
             Some(SocketAddr::from(([0, 0, 0, 0], 8080)))
         );
+    }
+
+    #[test]
+    fn trusted_proxies_and_rate_limits_are_read_and_their_mistakes_reported_with_the_rest() {
+        let read = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("RATE_LIMIT_STORE", "memory"),
+            ("RATE_LIMIT_SIGN_IN", "3/1m"),
+        ])
+        .unwrap();
+        assert!(read.trusted_proxies.contains("10.9.8.7".parse().unwrap()));
+        assert!(read.trusted_proxies.contains("::1".parse().unwrap()));
+        assert_eq!(read.rate_limits.store, crate::ratelimit::StoreKind::Memory);
+        assert_eq!(
+            read.rate_limits.sign_in,
+            crate::ratelimit::Quota::new(3, 60)
+        );
+
+        let err = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/33, proxy"),
+            ("RATE_LIMIT_SIGN_UP", "often"),
+            ("PORT", "eighty"),
+        ])
+        .unwrap_err();
+        let message = err.to_string();
+        assert_eq!(err.problems.len(), 4, "{message}");
+        for needle in ["10.0.0.0/33", "\"proxy\"", "RATE_LIMIT_SIGN_UP", "PORT"] {
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
     }
 }

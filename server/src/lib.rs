@@ -12,6 +12,7 @@ pub mod http_layers;
 pub mod leptos_settings;
 pub mod local;
 pub mod mail;
+pub mod net;
 pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

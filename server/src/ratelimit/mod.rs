@@ -1,9 +1,37 @@
-//! Rate limits kept in PostgreSQL, so every server instance counts against the same limit.
+//! One rate limiter for every capability: named policies ([`Policy`]: a limit, a window and
+//! what is counted — the client's address, the user, or address + email) checked against one
+//! of two stores.
+//!
+//! - PostgreSQL (the default): `consume_rate_limit`, one atomic upsert, so every server instance
+//!   on the database counts against the same limit.
+//! - Memory ([`MemoryStore`]): this process only (`RATE_LIMIT_STORE=memory`).
+//!
+//! When the database fails (or does not answer within [`DB_CHECK_TIMEOUT`]) at the moment of a
+//! check, that check is counted in memory instead and a warning is logged: an outage neither
+//! lifts the limits nor takes the route down.
+//!
+//! Every limited answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
+//! `X-RateLimit-Reset` (seconds until the window ends); a refusal is 429 with `Retry-After`.
+//! A route takes a policy in one line — `.route_layer(limiter.per_ip(&policies.google))` — and a
+//! service calls [`RateLimiter::check`] with the [`Subject`] it knows.
 
-use std::time::Duration;
+mod http;
+pub mod memory;
+pub mod policy;
+
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, postgres::types::PgInterval};
+use sqlx::{PgExecutor, PgPool, postgres::types::PgInterval};
+
+pub use self::{
+    http::{LimitLayer, Refused},
+    memory::MemoryStore,
+    policy::{AuthPolicies, KeyKind, Policy, Quota, RateLimitSettings, StoreKind, Subject},
+};
+
+/// How long a check waits for the database before counting in memory instead.
+pub const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The answer for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,4 +79,153 @@ pub async fn cleanup(db: impl PgExecutor<'_>, older_than: Duration) -> Result<u6
     .fetch_one(db)
     .await?;
     Ok(u64::try_from(deleted).unwrap_or(0))
+}
+
+/// The limiter: a store, and the memory counters it falls back to.
+pub struct RateLimiter {
+    /// `None`: memory only.
+    pool: Option<PgPool>,
+    memory: MemoryStore,
+    db_timeout: Duration,
+}
+
+/// What the policies of one check decided, as the client is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub allowed: bool,
+    /// The limit of the policy that decided (`X-RateLimit-Limit`).
+    pub limit: u32,
+    /// Requests left under that policy (`X-RateLimit-Remaining`).
+    pub remaining: u32,
+    /// Seconds until its window ends (`X-RateLimit-Reset`; `Retry-After` on a refusal).
+    pub reset_secs: u64,
+}
+
+impl RateLimit {
+    /// `Ok` when allowed, else the refusal; both carry the headers to send.
+    pub fn admit(self) -> Result<RateLimit, Refused> {
+        if self.allowed {
+            Ok(self)
+        } else {
+            Err(Refused(self))
+        }
+    }
+
+    /// When to try again: at least a second.
+    pub fn retry_after_secs(&self) -> u64 {
+        self.reset_secs.max(1)
+    }
+
+    fn from_decision(decision: RateLimitDecision, limit: u32) -> Self {
+        let left = (decision.reset_at - Utc::now()).num_milliseconds().max(0);
+        Self {
+            allowed: decision.allowed,
+            limit,
+            remaining: decision.remaining,
+            // Rounded up: "0" would invite a retry that is still refused.
+            reset_secs: u64::try_from(left).unwrap_or(0).div_ceil(1000),
+        }
+    }
+
+    /// Of two policies' answers, the one the client must heed: a refusal over an allowance (the
+    /// refusal lasting longest), else the one with the fewest requests left.
+    fn stricter(self, other: RateLimit) -> RateLimit {
+        match (self.allowed, other.allowed) {
+            (true, false) => other,
+            (false, true) => self,
+            (false, false) if other.reset_secs > self.reset_secs => other,
+            (false, false) => self,
+            (true, true)
+                if (other.remaining, std::cmp::Reverse(other.reset_secs))
+                    < (self.remaining, std::cmp::Reverse(self.reset_secs)) =>
+            {
+                other
+            }
+            (true, true) => self,
+        }
+    }
+}
+
+impl RateLimiter {
+    /// Counters in PostgreSQL through `pool`, in memory while it fails.
+    pub fn postgres(pool: PgPool) -> Self {
+        Self {
+            pool: Some(pool),
+            memory: MemoryStore::new(),
+            db_timeout: DB_CHECK_TIMEOUT,
+        }
+    }
+
+    /// Counters in this process only.
+    pub fn in_memory() -> Self {
+        Self {
+            pool: None,
+            memory: MemoryStore::new(),
+            db_timeout: DB_CHECK_TIMEOUT,
+        }
+    }
+
+    /// The limiter `RATE_LIMIT_STORE` asks for.
+    pub fn from_settings(settings: &RateLimitSettings, pool: PgPool) -> Self {
+        match settings.store {
+            StoreKind::Postgres => Self::postgres(pool),
+            StoreKind::Memory => Self::in_memory(),
+        }
+    }
+
+    /// How long a check waits for the database before counting in memory.
+    pub fn with_db_timeout(mut self, timeout: Duration) -> Self {
+        self.db_timeout = timeout;
+        self
+    }
+
+    /// Counts one request from `subject` against every policy (each keeps its own counter) and
+    /// returns the answer the client must heed. Never fails: see the module's fallback rule.
+    pub async fn check(&self, policies: &[Policy], subject: &Subject<'_>) -> RateLimit {
+        let mut answer: Option<RateLimit> = None;
+        for policy in policies {
+            let key = subject.key(policy);
+            let decision = self.consume(&key, policy.quota).await;
+            let this = RateLimit::from_decision(decision, policy.quota.limit);
+            answer = Some(answer.map_or(this, |so_far| so_far.stricter(this)));
+        }
+        answer.unwrap_or(RateLimit {
+            allowed: true,
+            limit: 0,
+            remaining: 0,
+            reset_secs: 0,
+        })
+    }
+
+    async fn consume(&self, key: &str, quota: Quota) -> RateLimitDecision {
+        if let Some(pool) = &self.pool {
+            let checked = tokio::time::timeout(
+                self.db_timeout,
+                consume(pool, key, quota.limit, quota.window),
+            )
+            .await;
+            match checked {
+                Ok(Ok(decision)) => {
+                    self.memory
+                        .remember(key, quota.limit, quota.window, &decision);
+                    return decision;
+                }
+                Ok(Err(error)) => tracing::warn!(
+                    %error, key,
+                    "rate limit: the database failed, counting this request in memory"
+                ),
+                Err(_) => tracing::warn!(
+                    key,
+                    timeout_ms = self.db_timeout.as_millis() as u64,
+                    "rate limit: the database did not answer in time, counting this request in memory"
+                ),
+            }
+        }
+        self.memory.consume(key, quota.limit, quota.window)
+    }
+
+    /// A layer that limits a route by client address under `policies` (one line per route).
+    pub fn per_ip(self: &Arc<Self>, policies: &[Policy]) -> LimitLayer {
+        LimitLayer::new(self.clone(), policies)
+    }
 }
