@@ -10,7 +10,7 @@ use app::domain::AppRole;
 
 use crate::{
     admin::roles::{self, RequestedBy},
-    config::{Config, DatabaseSource, FeatureState},
+    config::{Config, ConfigError, DatabaseSource, Environment, FeatureState},
     db::{self, local_cluster::LocalCluster, migrations},
     leptos_settings,
     startup::{Application, shutdown_signal},
@@ -70,9 +70,28 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(config.environment);
+    let command = cli.command.unwrap_or(Command::Serve);
+    if config.environment == Environment::Production
+        && matches!(config.database, DatabaseSource::LocalCluster { .. })
+        && matches!(
+            command,
+            Command::Migrate | Command::Doctor { .. } | Command::Admin { .. }
+        )
+    {
+        eprintln!(
+            "{}",
+            ConfigError {
+                problems: vec![
+                    "DATABASE_URL is required in production (the local cluster is for development only)"
+                        .into()
+                ]
+            }
+        );
+        return ExitCode::from(2);
+    }
     let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
     let result = runtime.block_on(async move {
-        match cli.command.unwrap_or(Command::Serve) {
+        match command {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
             Command::Doctor { migrations } => doctor(config, migrations).await,
@@ -95,6 +114,11 @@ pub fn main() -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let options = leptos_settings::load()?;
+    // Refused before anything starts (no local cluster, no twins): one message, every problem.
+    if let Err(error) = config.check_serve(config.listen_addr.unwrap_or(options.site_addr)) {
+        eprintln!("{error}");
+        return Ok(ExitCode::from(2));
+    }
     let environment = config.environment;
     let app = Application::build(config, options).await?;
     tracing::info!(
@@ -195,6 +219,14 @@ fn env_check(config: &Config) -> ExitCode {
         };
         println!("  {:<9} {}{detail}", feature.name(), state.label());
         complete &= !matches!(state, FeatureState::MissingConfiguration { .. });
+    }
+    let problems = config.production_problems();
+    if !problems.is_empty() {
+        println!("production refuses to serve:");
+        for problem in problems {
+            println!("  - {problem}");
+        }
+        complete = false;
     }
     if complete {
         ExitCode::SUCCESS

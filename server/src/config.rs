@@ -86,6 +86,12 @@ impl Feature {
         }
     }
 
+    /// Whether the server has this capability at all yet. Payments and AI have their own issues;
+    /// until they land, health and `env-check` must not claim they run anywhere.
+    pub fn built(self) -> bool {
+        !matches!(self, Feature::Payments | Feature::Ai)
+    }
+
     /// The variables that connect this feature to its real provider. Each inner list is one
     /// alternative; the feature is ready when every variable of one alternative is set.
     pub fn requirements(self) -> &'static [&'static [&'static str]] {
@@ -111,6 +117,8 @@ pub enum FeatureState {
     LocalStandIn { missing_env: Vec<&'static str> },
     /// Turned off with its `ENABLE_*` flag.
     DisabledByFlag,
+    /// The capability has not been built yet: nothing runs, whatever the configuration.
+    NotBuiltYet,
     /// Enabled in production without the configuration it needs.
     MissingConfiguration { missing_env: Vec<&'static str> },
 }
@@ -121,12 +129,16 @@ impl FeatureState {
             FeatureState::Ready => "ready",
             FeatureState::LocalStandIn { .. } => "local stand-in",
             FeatureState::DisabledByFlag => "disabled by flag",
+            FeatureState::NotBuiltYet => "not built yet",
             FeatureState::MissingConfiguration { .. } => "missing configuration",
         }
     }
 
     pub fn enabled(&self) -> bool {
-        !matches!(self, FeatureState::DisabledByFlag)
+        !matches!(
+            self,
+            FeatureState::DisabledByFlag | FeatureState::NotBuiltYet
+        )
     }
 
     pub fn missing_env(&self) -> &[&'static str] {
@@ -155,6 +167,12 @@ pub struct Config {
     /// `RATE_LIMIT_STORE` and `RATE_LIMIT_*`: where counters live and every policy's quota.
     pub rate_limits: crate::ratelimit::RateLimitSettings,
     features: Vec<(Feature, FeatureState)>,
+    /// `APP_ENV` was set (to either value): only then may the server listen beyond loopback.
+    app_env_set: bool,
+    /// `SITE_URL` was set; otherwise development uses the address the server listens on.
+    site_url_set: bool,
+    /// What production lacks or points at a local stand-in (empty in development).
+    production_problems: Vec<String>,
 }
 
 /// Everything wrong with the environment, reported at once.
@@ -238,6 +256,7 @@ impl Config {
         };
         let mut problems = Vec::new();
 
+        let app_env_set = get("APP_ENV").is_some();
         let environment = match get("APP_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
@@ -269,12 +288,6 @@ impl Config {
                 DatabaseSource::Url(url)
             }
             None => {
-                if environment == Environment::Production {
-                    problems.push(
-                        "DATABASE_URL is required in production (the local cluster is for development only)"
-                            .into(),
-                    );
-                }
                 let data_dir = get("LOCAL_POSTGRES_DIR")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| PathBuf::from(".data/postgres"));
@@ -293,6 +306,7 @@ impl Config {
             }
         });
 
+        let site_url_set = get("SITE_URL").is_some();
         let site_url = get("SITE_URL")
             .map(|url| url.trim_end_matches('/').to_string())
             .unwrap_or_else(|| "http://127.0.0.1:3000".to_string());
@@ -395,7 +409,9 @@ impl Config {
                     true
                 }),
             };
-            let state = if !enabled {
+            let state = if !feature.built() {
+                FeatureState::NotBuiltYet
+            } else if !enabled {
                 FeatureState::DisabledByFlag
             } else {
                 let missing = missing_for(feature, &get);
@@ -412,6 +428,12 @@ impl Config {
             features.push((feature, state));
         }
 
+        let production_problems = if environment == Environment::Production {
+            production_problems(&get, &features, local_port)
+        } else {
+            Vec::new()
+        };
+
         if problems.is_empty() {
             Ok(Config {
                 environment,
@@ -424,6 +446,9 @@ impl Config {
                 trusted_proxies,
                 rate_limits,
                 features,
+                app_env_set,
+                site_url_set,
+                production_problems,
             })
         } else {
             Err(ConfigError { problems })
@@ -442,6 +467,158 @@ impl Config {
             .map(|(_, state)| state)
             .expect("every feature has a state")
     }
+
+    /// `SITE_URL` was set. Without it, development serves at the address it listens on.
+    pub fn site_url_is_set(&self) -> bool {
+        self.site_url_set
+    }
+
+    /// What production lacks or points at a local stand-in: auth, database, mail, `SITE_URL`.
+    /// Empty in development.
+    pub fn production_problems(&self) -> &[String] {
+        &self.production_problems
+    }
+
+    /// Everything that forbids serving on `listen`: [`Config::production_problems`], and a
+    /// non-loopback address without `APP_ENV` (development mode — plain cookies, the dev
+    /// mailbox — must never be reachable from other machines by accident).
+    pub fn check_serve(&self, listen: SocketAddr) -> Result<(), ConfigError> {
+        let mut problems = self.production_problems.clone();
+        if !self.app_env_set && !listen.ip().is_loopback() {
+            problems.push(format!(
+                "APP_ENV is unset while listening on {listen}, beyond this machine: set \
+                 APP_ENV=production (or APP_ENV=development to serve development mode there)"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// The session cookie is `Secure` when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.site_url.starts_with("https://")
+    }
+}
+
+/// The Supabase CLI's public local anon key (`supabase status`): a hosted project never uses it.
+const SUPABASE_CLI_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+
+/// Production must talk to real services: each unset variable, and each one pointing at a
+/// local stand-in (the twins, the project-local cluster, the Supabase CLI's local stack).
+fn production_problems(
+    get: &impl Fn(&str) -> Option<String>,
+    features: &[(Feature, FeatureState)],
+    local_postgres_port: u16,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let local_supabase_port = get("LOCAL_SUPABASE_PORT")
+        .and_then(|raw| raw.parse().ok())
+        .unwrap_or(DEFAULT_LOCAL_SUPABASE_PORT);
+
+    match get("DATABASE_URL") {
+        None => problems.push(
+            "DATABASE_URL is required in production (the local cluster is for development only)"
+                .into(),
+        ),
+        Some(url) => {
+            if points_at_local_stand_in(&url, &[local_postgres_port, DEFAULT_LOCAL_POSTGRES_PORT]) {
+                problems.push(format!(
+                    "DATABASE_URL points at the local development database (port \
+                     {local_postgres_port} on this machine): use the production database"
+                ));
+            }
+        }
+    }
+
+    let auth_needed = features
+        .iter()
+        .any(|(f, s)| matches!(f, Feature::Auth | Feature::Admin) && s.enabled());
+    if auth_needed {
+        let missing: Vec<&str> = ["SUPABASE_URL", "SUPABASE_ANON_KEY"]
+            .into_iter()
+            .filter(|key| get(key).is_none())
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "auth needs a Supabase project in production (the local Auth twin is for \
+                 development only): set {}",
+                missing.join(" and ")
+            ));
+        }
+        if let Some(url) = get("SUPABASE_URL")
+            && points_at_local_stand_in(&url, &[local_supabase_port, DEFAULT_LOCAL_SUPABASE_PORT])
+        {
+            problems.push(format!(
+                "SUPABASE_URL={url:?} points at a local stand-in (the Auth twin or the Supabase \
+                 CLI): use your project's URL"
+            ));
+        }
+        if get("SUPABASE_ANON_KEY").as_deref() == Some(SUPABASE_CLI_ANON_KEY) {
+            problems.push(
+                "SUPABASE_ANON_KEY is the Supabase CLI's public local key: use your project's key"
+                    .into(),
+            );
+        }
+        if get("SUPABASE_JWT_SECRET").as_deref() == Some(LOCAL_JWT_SECRET) {
+            problems.push(
+                "SUPABASE_JWT_SECRET is the Supabase CLI's public local secret: use your \
+                 project's secret, or leave it unset to verify with the project's JWKS"
+                    .into(),
+            );
+        }
+    }
+
+    let missing_mail: Vec<&str> = ["RESEND_API_KEY", "MAIL_FROM"]
+        .into_iter()
+        .filter(|key| get(key).is_none())
+        .collect();
+    if !missing_mail.is_empty() {
+        problems.push(format!(
+            "mail needs Resend in production (the local mail twin is for development only): \
+             set {}",
+            missing_mail.join(" and ")
+        ));
+    }
+    if get("RESEND_API_KEY").is_some_and(|key| key == LOCAL_RESEND_KEY) {
+        problems.push("RESEND_API_KEY is the local mail twin's key: use a Resend API key".into());
+    }
+
+    match get("SITE_URL") {
+        None => problems
+            .push("SITE_URL is required in production: the site's public https:// address".into()),
+        Some(url) if !url.starts_with("https://") => problems.push(format!(
+            "SITE_URL={url:?} must be https:// in production (session cookies are Secure only \
+             over https)"
+        )),
+        Some(_) => {}
+    }
+    problems
+}
+
+/// The key the app's mailer sends to the local mail twin.
+pub const LOCAL_RESEND_KEY: &str = "re_local_stand_in";
+
+/// `url`'s host is this machine and its port one of the local stand-ins'.
+fn points_at_local_stand_in(url: &str, ports: &[u16]) -> bool {
+    let Ok(url) = url::Url::parse(url) else {
+        return false;
+    };
+    let local = match url.host() {
+        // Non-http schemes (postgres://) leave an IPv4 address as a plain name.
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        None => false,
+    };
+    local && url.port().is_some_and(|port| ports.contains(&port))
 }
 
 /// The variables of the closest alternative that are unset (none when one alternative is complete).
@@ -494,8 +671,8 @@ mod tests {
             }
         ));
         assert!(config.listen_addr.is_none());
-        for (_, state) in config.features() {
-            assert!(state.enabled());
+        for (feature, state) in config.features() {
+            assert_eq!(state.enabled(), feature.built(), "{feature:?}");
         }
         assert_eq!(config.feature(Feature::Waitlist), &FeatureState::Ready);
         assert_eq!(
@@ -509,16 +686,16 @@ mod tests {
     #[test]
     fn flags_accept_the_documented_spellings_in_any_case() {
         for off in ["false", "0", "no", "off", "FALSE", "Off", " No "] {
-            let config = config(&[("ENABLE_AI", off)]).unwrap();
+            let config = config(&[("ENABLE_CONTACT", off)]).unwrap();
             assert_eq!(
-                config.feature(Feature::Ai),
+                config.feature(Feature::Contact),
                 &FeatureState::DisabledByFlag,
                 "{off}"
             );
         }
         for on in ["true", "1", "yes", "on", "TRUE", ""] {
-            let config = config(&[("ENABLE_AI", on)]).unwrap();
-            assert!(config.feature(Feature::Ai).enabled(), "{on}");
+            let config = config(&[("ENABLE_CONTACT", on)]).unwrap();
+            assert!(config.feature(Feature::Contact).enabled(), "{on}");
         }
     }
 
@@ -538,32 +715,186 @@ mod tests {
         }
     }
 
-    #[test]
-    fn production_requires_a_database_url_and_reports_missing_provider_keys() {
-        let err = config(&[("APP_ENV", "production")]).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("DATABASE_URL is required in production")
-        );
+    /// Everything production needs, pointing at real services.
+    const PRODUCTION: &[(&str, &str)] = &[
+        ("APP_ENV", "production"),
+        (
+            "DATABASE_URL",
+            "postgres://kilat:pw@db.example.com:5432/kilat",
+        ),
+        ("SUPABASE_URL", "https://abc.supabase.co"),
+        ("SUPABASE_ANON_KEY", "sb_publishable_abc"),
+        ("RESEND_API_KEY", "re_live_123"),
+        ("MAIL_FROM", "Kilat <hello@kilat.id>"),
+        ("SITE_URL", "https://kilat.id"),
+    ];
 
-        let config = config(&[
-            ("APP_ENV", "Production"),
-            ("DATABASE_URL", "postgres://u:p@db/x"),
-            ("ANTHROPIC_API_KEY", "k"),
-            ("DOKU_CLIENT_ID", "id"),
-        ])
-        .unwrap();
-        assert_eq!(config.feature(Feature::Ai), &FeatureState::Ready);
+    fn production_with(changes: &[(&'static str, &'static str)]) -> Config {
+        let mut vars: Vec<(&str, &str)> = PRODUCTION
+            .iter()
+            .copied()
+            .filter(|(key, _)| !changes.iter().any(|(k, _)| k == key))
+            .collect();
+        vars.extend(changes.iter().copied().filter(|(_, v)| !v.is_empty()));
+        config(&vars).unwrap()
+    }
+
+    #[test]
+    fn complete_production_configuration_has_no_problems() {
+        let config = production_with(&[]);
+        assert_eq!(config.production_problems(), &[] as &[String]);
+        assert!(config.check_serve(([0, 0, 0, 0], 8080).into()).is_ok());
+        assert!(config.secure_cookies());
+    }
+
+    #[test]
+    fn production_with_nothing_configured_names_every_problem_at_once() {
+        let config = config(&[("APP_ENV", "production")]).unwrap();
+        let message = config
+            .check_serve(([0, 0, 0, 0], 8080).into())
+            .unwrap_err()
+            .to_string();
+        for needle in [
+            "DATABASE_URL is required",
+            "set SUPABASE_URL and SUPABASE_ANON_KEY",
+            "set RESEND_API_KEY and MAIL_FROM",
+            "SITE_URL is required",
+        ] {
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
+    }
+
+    #[test]
+    fn production_names_each_missing_piece() {
+        for (unset, needle) in [
+            ("DATABASE_URL", "DATABASE_URL is required"),
+            ("SUPABASE_URL", "set SUPABASE_URL"),
+            ("SUPABASE_ANON_KEY", "set SUPABASE_ANON_KEY"),
+            ("RESEND_API_KEY", "set RESEND_API_KEY"),
+            ("MAIL_FROM", "set MAIL_FROM"),
+            ("SITE_URL", "SITE_URL is required"),
+        ] {
+            let problems = production_with(&[(unset, "")])
+                .production_problems()
+                .to_vec();
+            assert_eq!(problems.len(), 1, "{unset}: {problems:?}");
+            assert!(problems[0].contains(needle), "{unset}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_local_stand_ins() {
+        for (key, value, needle) in [
+            (
+                "DATABASE_URL",
+                "postgres://postgres:postgres@127.0.0.1:54322/postgres",
+                "local development database",
+            ),
+            (
+                "DATABASE_URL",
+                "postgresql://postgres@localhost:54322/kilat",
+                "local development database",
+            ),
+            ("SUPABASE_URL", "http://127.0.0.1:54321", "local stand-in"),
+            ("SUPABASE_URL", "http://localhost:54321/", "local stand-in"),
+            (
+                "SUPABASE_ANON_KEY",
+                SUPABASE_CLI_ANON_KEY,
+                "Supabase CLI's public local key",
+            ),
+            (
+                "SUPABASE_JWT_SECRET",
+                LOCAL_JWT_SECRET,
+                "Supabase CLI's public local secret",
+            ),
+            ("RESEND_API_KEY", LOCAL_RESEND_KEY, "local mail twin's key"),
+            ("SITE_URL", "http://kilat.id", "must be https://"),
+        ] {
+            let problems = production_with(&[(key, value)])
+                .production_problems()
+                .to_vec();
+            assert_eq!(problems.len(), 1, "{key}={value}: {problems:?}");
+            assert!(problems[0].contains(needle), "{key}={value}: {problems:?}");
+        }
+        // A database on this machine at an ordinary port is a real deployment choice.
+        let own = production_with(&[("DATABASE_URL", "postgres://kilat@127.0.0.1:5432/kilat")]);
+        assert!(own.production_problems().is_empty());
+        // Auth switched off entirely needs no Supabase project.
+        let no_auth = production_with(&[
+            ("SUPABASE_URL", ""),
+            ("SUPABASE_ANON_KEY", ""),
+            ("ENABLE_AUTH", "false"),
+            ("ENABLE_ADMIN", "false"),
+        ]);
+        assert!(no_auth.production_problems().is_empty());
+    }
+
+    #[test]
+    fn development_mode_stays_on_loopback_unless_app_env_says_so() {
+        let unset = config(&[]).unwrap();
+        assert!(unset.check_serve(([127, 0, 0, 1], 3000).into()).is_ok());
+        assert!(unset.check_serve("[::1]:3000".parse().unwrap()).is_ok());
+        let refused = unset
+            .check_serve(([0, 0, 0, 0], 3000).into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("APP_ENV is unset while listening on 0.0.0.0:3000"),
+            "{refused}"
+        );
+        let chosen = config(&[("APP_ENV", "development")]).unwrap();
+        assert!(chosen.check_serve(([0, 0, 0, 0], 3000).into()).is_ok());
+    }
+
+    #[test]
+    fn the_cookie_is_secure_when_the_site_is_https_whatever_the_environment() {
+        assert!(!config(&[]).unwrap().secure_cookies());
+        assert!(
+            config(&[("SITE_URL", "https://dev.kilat.id")])
+                .unwrap()
+                .secure_cookies()
+        );
+        assert!(
+            !production_with(&[("SITE_URL", "http://kilat.id")]).secure_cookies(),
+            "refused by check_serve anyway, but never Secure over http"
+        );
+    }
+
+    #[test]
+    fn payments_and_ai_are_reported_as_not_built_yet_whatever_the_configuration() {
+        let config = production_with(&[("ANTHROPIC_API_KEY", "k"), ("DOKU_CLIENT_ID", "id")]);
+        for feature in [Feature::Payments, Feature::Ai] {
+            assert_eq!(config.feature(feature), &FeatureState::NotBuiltYet);
+            assert_eq!(config.feature(feature).label(), "not built yet");
+            assert!(!config.feature(feature).enabled());
+        }
+        assert!(config.production_problems().is_empty());
         assert_eq!(
-            config.feature(Feature::Payments),
+            config.feature(Feature::Contact),
             &FeatureState::MissingConfiguration {
-                missing_env: vec!["DOKU_SECRET_KEY"]
+                missing_env: vec!["CONTACT_TO_EMAIL"]
             }
         );
-        assert!(
-            !format!("{:?}", config.database).contains("u:p"),
-            "the password never reaches logs"
-        );
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let config = production_with(&[("SUPABASE_JWT_SECRET", "jwt-secret-value")]);
+        let debug = format!("{config:?}");
+        for secret in [
+            "kilat:pw",
+            "sb_publishable_abc",
+            "re_live_123",
+            "jwt-secret-value",
+        ] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        let local = format!("{:?}", config_local_twin());
+        assert!(!local.contains(LOCAL_JWT_SECRET), "{local}");
+    }
+
+    fn config_local_twin() -> Config {
+        config(&[]).unwrap()
     }
 
     #[test]

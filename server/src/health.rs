@@ -5,7 +5,7 @@ use std::time::Instant;
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Serialize;
 
-use crate::{db::migrations, startup::AppState};
+use crate::{config::FeatureState, db::migrations, startup::AppState};
 
 #[derive(Serialize)]
 pub struct Health {
@@ -52,7 +52,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         .map(|(feature, feature_state)| {
             let value = serde_json::json!({
                 "enabled": feature_state.enabled(),
-                "disabled_by_flag": !feature_state.enabled(),
+                "disabled_by_flag": matches!(feature_state, FeatureState::DisabledByFlag),
                 "mode": feature_state.label(),
                 "missing_env": feature_state.missing_env(),
             });

@@ -24,7 +24,7 @@ use crate::{
     auth::{
         self,
         identity::{IdentityService, RequestIdentity},
-        jwt::{JwtSecret, TokenVerifier, VerifierConfig, sign_hs256},
+        jwt::{JwtSecret, TokenVerifier, VerifierConfig},
         session,
         supabase_client::SupabaseAuth,
     },
@@ -47,14 +47,6 @@ pub struct AppState {
     /// The local mail twin's messages, in local development only.
     pub dev_mailbox: Option<Mailbox>,
     pub identity: Arc<IdentityService>,
-}
-
-/// The publishable key of the local twin: like the Supabase CLI's, a long-lived `anon` JWT.
-fn local_anon_key(jwt_secret: &str) -> String {
-    sign_hs256(
-        &serde_json::json!({"iss": "supabase-demo", "role": "anon", "exp": 1_983_812_996}),
-        jwt_secret.as_bytes(),
-    )
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -89,9 +81,18 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
+        let mut config = config;
+        // Without SITE_URL, development is served where it listens (a test's random port
+        // included): the origin writes must come from, and where Auth sends people back.
+        let bound = listener.local_addr()?;
+        if !config.site_url_is_set() && bound.ip().is_loopback() {
+            config.site_url = format!("http://{bound}");
+        }
         // The key the twin accepts and the client sends, derived once from the local secret.
         let twin_anon_key = match &config.supabase {
-            SupabaseTarget::LocalTwin { jwt_secret, .. } => local_anon_key(jwt_secret),
+            SupabaseTarget::LocalTwin { jwt_secret, .. } => {
+                local::api_key("anon", jwt_secret.as_bytes())
+            }
             SupabaseTarget::Hosted { .. } => String::new(),
         };
         let local_auth = match &config.supabase {
@@ -129,7 +130,7 @@ impl Application {
             (MailTarget::Resend { api_key, .. }, _) => Mailer::new(RESEND_API, api_key),
             (MailTarget::LocalTwin { .. }, Some(stand_ins)) => Mailer::new(
                 format!("{}/resend", stand_ins.base_url),
-                "re_local_stand_in",
+                crate::config::LOCAL_RESEND_KEY,
             ),
             // Production without RESEND_API_KEY: the mail feature reports missing configuration.
             (MailTarget::LocalTwin { .. }, None) => Mailer::new(RESEND_API, ""),
@@ -165,6 +166,9 @@ impl Application {
             confirm_url: format!("{}/auth/confirm", config.site_url),
             admin_emails: config.admin_emails.clone(),
         });
+        // Expired sessions and idle rate-limit buckets, swept by every instance (see
+        // `db::maintenance` for why that is safe).
+        db::maintenance::spawn_sweeper(pool.clone(), db::maintenance::SWEEP_INTERVAL);
         let state = AppState {
             config: Arc::new(config),
             pool,
@@ -235,8 +239,8 @@ fn router(state: AppState) -> Router {
     .with_name(session::COOKIE)
     .with_http_only(true)
     .with_same_site(SameSite::Lax)
-    .with_secure(environment == Environment::Production)
-    .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    .with_secure(state.config.secure_cookies())
+    .with_expiry(Expiry::OnInactivity(session::SIGNED_IN_LIFETIME));
     let router = Router::new()
         .route("/api/health", get(health::health))
         .merge(auth::routes::router(state.identity.clone()))
@@ -256,7 +260,12 @@ fn router(state: AppState) -> Router {
         axum::middleware::from_fn_with_state(state.identity.clone(), admin::access::require_admin)
             .layer(router);
     let router = Router::new().fallback_service(guarded).layer(sessions);
-    http_layers::apply(router, environment, options.hash_files)
+    http_layers::apply(
+        router,
+        environment,
+        options.hash_files,
+        &state.config.site_url,
+    )
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -24,14 +24,17 @@
 //! - keys embedded in or pointed at by the token header (`jwk`, `jku`, `x5u`, `x5c`) are never used,
 //!   and a header with `crit` extensions is refused.
 //!
-//! The JWKS is cached for at most 10 minutes. A token naming a `kid` the cached set lacks makes
-//! the verifier refetch the set (a key rotation), but at most once per 30 seconds, so a flood of
+//! The JWKS is cached for 10 minutes. A token naming a `kid` the cached set lacks makes the
+//! verifier refetch the set (a key rotation), but at most once per 30 seconds, so a flood of
 //! made-up `kid`s cannot hammer the JWKS endpoint; a failed fetch is not retried for 5 seconds.
+//! Once the set is stale it is refreshed in the background, one fetch at a time, while the stale
+//! set keeps verifying; no lock is held during the HTTP call. When refreshing fails, the last good
+//! set keeps verifying (logged) for [`JWKS_GRACE`] after it went stale, then tokens are refused.
 
 use std::{
     collections::HashMap,
     fmt,
-    sync::Arc,
+    sync::{Arc, Mutex as StdMutex, MutexGuard, PoisonError, RwLock as StdRwLock},
     time::{Duration, Instant},
 };
 
@@ -39,7 +42,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 /// The `aud` every Supabase access token for a signed-in user carries.
@@ -52,6 +55,9 @@ pub const JWKS_CACHE_TTL: Duration = Duration::from_secs(10 * 60);
 pub const UNKNOWN_KID_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 /// After a failed JWKS fetch, how long verifications needing it fail at once instead of retrying.
 const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+/// While the JWKS cannot be refreshed, how long after going stale the last good set is still
+/// trusted: a Supabase outage of up to an hour does not take sign-in down.
+pub const JWKS_GRACE: Duration = Duration::from_secs(60 * 60);
 /// A JWKS larger than this is refused (Supabase's holds a handful of keys, well under 10 KiB).
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 /// A token longer than this is refused before any parsing.
@@ -287,7 +293,7 @@ pub struct TokenVerifier {
 struct Inner {
     issuer: String,
     hs256: Option<DecodingKey>,
-    jwks: Option<JwksCache>,
+    jwks: Option<Arc<JwksCache>>,
     /// Audience, issuer, required claims and leeway, one per accepted algorithm (a token is
     /// checked against exactly the algorithm its key is for).
     validations: Vec<(Algorithm, Validation)>,
@@ -331,7 +337,7 @@ impl TokenVerifier {
             None => None,
         };
         let jwks = match config.jwks_url {
-            Some(url) => Some(JwksCache::new(&url, timing)?),
+            Some(url) => Some(Arc::new(JwksCache::new(&url, timing)?)),
             None => None,
         };
 
@@ -482,6 +488,7 @@ struct JwksTiming {
     ttl: Duration,
     unknown_kid_refetch: Duration,
     failure_backoff: Duration,
+    grace: Duration,
 }
 
 impl Default for JwksTiming {
@@ -490,6 +497,7 @@ impl Default for JwksTiming {
             ttl: JWKS_CACHE_TTL,
             unknown_kid_refetch: UNKNOWN_KID_REFETCH_INTERVAL,
             failure_backoff: JWKS_FAILURE_BACKOFF,
+            grace: JWKS_GRACE,
         }
     }
 }
@@ -612,25 +620,43 @@ struct KeySet {
     fetched_at: Instant,
 }
 
+/// How one refresh ended, shared with everyone who waited for it.
+type RefreshOutcome = Result<(), String>;
+
+/// The outcome of a refresh, once it is known.
+async fn wait_for(mut refresh: watch::Receiver<Option<RefreshOutcome>>) -> RefreshOutcome {
+    match refresh.wait_for(Option::is_some).await {
+        Ok(outcome) => outcome.clone().unwrap_or(Ok(())),
+        Err(_) => Err("the JWKS refresh stopped before it finished".into()),
+    }
+}
+
 #[derive(Default)]
-struct FetchLog {
+struct RefreshState {
+    /// The refresh under way: its outcome is published here, so one fetch serves every waiter.
+    in_flight: Option<watch::Receiver<Option<RefreshOutcome>>>,
     last_unknown_kid_refetch: Option<Instant>,
     last_failure: Option<(Instant, String)>,
 }
 
-enum Lookup {
-    Found(JwksKey),
-    Missing,
-    Stale,
+impl RefreshState {
+    /// Why the last fetch failed, while it is too recent to try again.
+    fn backing_off(&self, backoff: Duration) -> Option<String> {
+        self.last_failure
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < backoff)
+            .map(|(_, reason)| reason.clone())
+    }
 }
 
 struct JwksCache {
     url: reqwest::Url,
     http: reqwest::Client,
     timing: JwksTiming,
-    current: RwLock<Option<Arc<KeySet>>>,
-    /// Held while fetching, so that one fetch runs at a time and waiters see its result.
-    fetch_log: Mutex<FetchLog>,
+    current: StdRwLock<Option<Arc<KeySet>>>,
+    /// Only ever held for a few instructions, never across an await: the HTTP call runs in a
+    /// task of its own, so no verification waits behind a lock while the JWKS is slow.
+    refresh: StdMutex<RefreshState>,
 }
 
 impl JwksCache {
@@ -655,61 +681,156 @@ impl JwksCache {
             url: parsed,
             http,
             timing,
-            current: RwLock::new(None),
-            fetch_log: Mutex::new(FetchLog::default()),
+            current: StdRwLock::new(None),
+            refresh: StdMutex::new(RefreshState::default()),
         })
     }
 
-    async fn lookup(&self, kid: &str) -> Lookup {
-        match self.current.read().await.as_ref() {
-            Some(set) if set.fetched_at.elapsed() < self.timing.ttl => match set.keys.get(kid) {
-                Some(key) => Lookup::Found(key.clone()),
-                None => Lookup::Missing,
-            },
-            _ => Lookup::Stale,
+    fn snapshot(&self) -> Option<Arc<KeySet>> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn state(&self) -> MutexGuard<'_, RefreshState> {
+        self.refresh.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key named `kid`:
+    /// - from the set while it is fresh (younger than the TTL);
+    /// - a `kid` the fresh set lacks refetches it (a rotation), at most once per interval;
+    /// - once the set is stale, a refresh starts in the background and the stale set keeps
+    ///   answering meanwhile; if the refresh fails, the last good set keeps answering for the
+    ///   grace period after it went stale, so a JWKS outage does not take sign-in down; after
+    ///   that, or with no set at all, the verification waits for a fetch (and fails with it).
+    async fn key(self: &Arc<Self>, kid: &str) -> Result<JwksKey, TokenError> {
+        let seen = self.snapshot();
+        if let Some(set) = &seen
+            && set.fetched_at.elapsed() < self.timing.ttl
+        {
+            if let Some(key) = set.keys.get(kid) {
+                return Ok(key.clone());
+            }
+            let refresh = {
+                let mut state = self.state();
+                if let Some(in_flight) = &state.in_flight {
+                    in_flight.clone()
+                } else {
+                    if let Some(reason) = state.backing_off(self.timing.failure_backoff) {
+                        return Err(TokenError::JwksUnavailable(reason));
+                    }
+                    if state
+                        .last_unknown_kid_refetch
+                        .is_some_and(|at| at.elapsed() < self.timing.unknown_kid_refetch)
+                    {
+                        return Err(TokenError::UnknownKey(kid.to_owned()));
+                    }
+                    state.last_unknown_kid_refetch = Some(Instant::now());
+                    self.start_refresh(&mut state, seen.as_ref())
+                }
+            };
+            return self.after_refresh(kid, wait_for(refresh).await);
+        }
+
+        let last_good = seen
+            .as_ref()
+            .filter(|set| set.fetched_at.elapsed() < self.timing.ttl + self.timing.grace)
+            .and_then(|set| set.keys.get(kid).cloned());
+        let refresh = {
+            let mut state = self.state();
+            let in_flight = state.in_flight.clone();
+            match (in_flight, state.backing_off(self.timing.failure_backoff)) {
+                (Some(in_flight), _) => in_flight,
+                (None, Some(reason)) => {
+                    return last_good.ok_or(TokenError::JwksUnavailable(reason));
+                }
+                (None, None) => self.start_refresh(&mut state, seen.as_ref()),
+            }
+        };
+        match last_good {
+            // Not blocked by the refresh: it replaces the set when it lands.
+            Some(key) => Ok(key),
+            None => self.after_refresh(kid, wait_for(refresh).await),
         }
     }
 
-    async fn key(&self, kid: &str) -> Result<JwksKey, TokenError> {
-        if let Lookup::Found(key) = self.lookup(kid).await {
-            return Ok(key);
-        }
-        let mut log = self.fetch_log.lock().await;
-        // Whoever held the lock before may just have fetched the set this token needs.
-        let missing = match self.lookup(kid).await {
-            Lookup::Found(key) => return Ok(key),
-            Lookup::Missing => true,
-            Lookup::Stale => false,
+    fn after_refresh(&self, kid: &str, outcome: RefreshOutcome) -> Result<JwksKey, TokenError> {
+        outcome.map_err(TokenError::JwksUnavailable)?;
+        self.snapshot()
+            .and_then(|set| set.keys.get(kid).cloned())
+            .ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))
+    }
+
+    /// Starts fetching the set in a task of its own (so a cancelled request cannot leave it
+    /// half done) and returns where its outcome will appear. When another refresh landed since
+    /// the caller looked (`seen`), that one is the answer and nothing is fetched.
+    fn start_refresh(
+        self: &Arc<Self>,
+        state: &mut RefreshState,
+        seen: Option<&Arc<KeySet>>,
+    ) -> watch::Receiver<Option<RefreshOutcome>> {
+        let newer = match (self.snapshot(), seen) {
+            (Some(now), Some(seen)) => now.fetched_at > seen.fetched_at,
+            (Some(_), None) => true,
+            (None, _) => false,
         };
-        if let Some((at, reason)) = &log.last_failure
-            && at.elapsed() < self.timing.failure_backoff
-        {
-            return Err(TokenError::JwksUnavailable(reason.clone()));
+        if newer {
+            return watch::channel(Some(Ok(()))).1;
         }
-        if missing {
-            if log
-                .last_unknown_kid_refetch
-                .is_some_and(|at| at.elapsed() < self.timing.unknown_kid_refetch)
+        let (publish, outcome) = watch::channel(None);
+        state.in_flight = Some(outcome.clone());
+        let cache = Arc::clone(self);
+        tokio::spawn(async move {
+            let result = match cache.fetch().await {
+                Ok(keys) => {
+                    *cache
+                        .current
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(KeySet {
+                        keys,
+                        fetched_at: Instant::now(),
+                    }));
+                    Ok(())
+                }
+                Err(reason) => {
+                    cache.log_failed_refresh(&reason);
+                    Err(reason)
+                }
+            };
             {
-                return Err(TokenError::UnknownKey(kid.to_owned()));
+                let mut state = cache.state();
+                state.in_flight = None;
+                state.last_failure = result
+                    .as_ref()
+                    .err()
+                    .map(|reason| (Instant::now(), reason.clone()));
             }
-            log.last_unknown_kid_refetch = Some(Instant::now());
-        }
-        match self.fetch().await {
-            Ok(keys) => {
-                log.last_failure = None;
-                let found = keys.get(kid).cloned();
-                *self.current.write().await = Some(Arc::new(KeySet {
-                    keys,
-                    fetched_at: Instant::now(),
-                }));
-                found.ok_or_else(|| TokenError::UnknownKey(kid.to_owned()))
+            let _ = publish.send(Some(result));
+        });
+        outcome
+    }
+
+    fn log_failed_refresh(&self, reason: &str) {
+        let grace_ends = self.timing.ttl + self.timing.grace;
+        match self.snapshot() {
+            Some(set) if set.fetched_at.elapsed() < grace_ends => {
+                let left = grace_ends.saturating_sub(set.fetched_at.elapsed());
+                tracing::warn!(
+                    url = %self.url,
+                    %reason,
+                    last_good_age_secs = set.fetched_at.elapsed().as_secs(),
+                    grace_left_secs = left.as_secs(),
+                    "refreshing the JWKS failed: still verifying with the last good key set"
+                );
             }
-            Err(reason) => {
-                tracing::warn!(url = %self.url, %reason, "fetching the JWKS failed");
-                log.last_failure = Some((Instant::now(), reason.clone()));
-                Err(TokenError::JwksUnavailable(reason))
-            }
+            Some(_) => tracing::error!(
+                url = %self.url,
+                %reason,
+                "refreshing the JWKS failed and the last good key set is past its grace period: \
+                 ES256/RS256 sign-ins fail until the JWKS answers"
+            ),
+            None => tracing::warn!(url = %self.url, %reason, "fetching the JWKS failed"),
         }
     }
 
@@ -756,7 +877,7 @@ impl JwksCache {
 mod tests {
     use std::sync::{
         Mutex as StdMutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     };
 
     use axum::{Json, Router, extract::State, routing::get};
@@ -937,6 +1058,10 @@ mod tests {
     struct JwksState {
         jwks: Arc<StdMutex<Value>>,
         hits: Arc<AtomicUsize>,
+        /// Answer 503 instead of the set.
+        failing: Arc<AtomicBool>,
+        /// Milliseconds to wait before answering.
+        delay_ms: Arc<AtomicU64>,
     }
 
     /// A real HTTP server on 127.0.0.1 serving a JWKS at Supabase's path, counting requests.
@@ -948,13 +1073,24 @@ mod tests {
 
     impl JwksServer {
         async fn start(keys: Vec<Value>) -> Self {
-            async fn serve(State(state): State<JwksState>) -> Json<Value> {
+            async fn serve(State(state): State<JwksState>) -> axum::response::Response {
+                use axum::response::IntoResponse;
                 state.hits.fetch_add(1, Ordering::SeqCst);
-                Json(state.jwks.lock().unwrap().clone())
+                let delay = state.delay_ms.load(Ordering::SeqCst);
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                if state.failing.load(Ordering::SeqCst) {
+                    return http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                let jwks = state.jwks.lock().unwrap().clone();
+                Json(jwks).into_response()
             }
             let state = JwksState {
                 jwks: Arc::new(StdMutex::new(json!({ "keys": keys }))),
                 hits: Arc::new(AtomicUsize::new(0)),
+                failing: Arc::new(AtomicBool::new(false)),
+                delay_ms: Arc::new(AtomicU64::new(0)),
             };
             let app = Router::new()
                 .route("/auth/v1/.well-known/jwks.json", get(serve))
@@ -981,6 +1117,34 @@ mod tests {
 
         fn publish(&self, keys: Vec<Value>) {
             *self.state.jwks.lock().unwrap() = json!({ "keys": keys });
+        }
+
+        fn fail(&self, failing: bool) {
+            self.state.failing.store(failing, Ordering::SeqCst);
+        }
+
+        fn delay(&self, delay: Duration) {
+            self.state
+                .delay_ms
+                .store(delay.as_millis() as u64, Ordering::SeqCst);
+        }
+
+        /// Waits until the endpoint has been asked `hits` times in all.
+        async fn wait_for_hits(&self, hits: usize) {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while self.hits() < hits {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} hits, not {hits}",
+                    self.hits()
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+
+        fn verifier_with(&self, timing: JwksTiming) -> TokenVerifier {
+            TokenVerifier::with_timing(VerifierConfig::for_supabase(&self.base_url, None), timing)
+                .unwrap()
         }
 
         fn verifier(&self, secret: Option<&str>) -> TokenVerifier {
@@ -1382,16 +1546,101 @@ mod tests {
         verifier.verify(&key.sign(&claims)).await.unwrap();
         assert_eq!(server.hits(), 1);
         tokio::time::sleep(Duration::from_millis(400)).await;
+        // The stale set answers while the refresh runs in the background.
         verifier.verify(&key.sign(&claims)).await.unwrap();
-        assert_eq!(server.hits(), 2);
-        // A key removed from the JWKS stops verifying once the cached set has expired.
+        server.wait_for_hits(2).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        verifier.verify(&key.sign(&claims)).await.unwrap();
+        assert_eq!(server.hits(), 2, "the refreshed set is fresh again");
+        // A key removed from the JWKS stops verifying once a refresh has seen it gone.
         server.publish(vec![]);
         tokio::time::sleep(Duration::from_millis(400)).await;
+        let _ = verifier.verify(&key.sign(&claims)).await;
+        server.wait_for_hits(3).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(
             verifier.verify(&key.sign(&claims)).await,
             Err(TokenError::UnknownKey("key-a".to_owned()))
         );
-        assert_eq!(server.hits(), 3);
+        // Plus the one refetch any kid missing from a fresh set gets (a rotation, maybe).
+        assert_eq!(server.hits(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_failing_jwks_keeps_the_last_good_keys_for_the_grace_period_only() {
+        let key = EcKey::generate("key-a");
+        let server = JwksServer::start(vec![key.jwk()]).await;
+        let verifier = server.verifier_with(JwksTiming {
+            ttl: Duration::from_millis(200),
+            grace: Duration::from_millis(800),
+            failure_backoff: Duration::from_millis(50),
+            ..JwksTiming::default()
+        });
+        let claims = claims(&server.issuer());
+        verifier.verify(&key.sign(&claims)).await.unwrap();
+        assert_eq!(server.hits(), 1);
+
+        // Supabase's JWKS starts failing; the cached set expires.
+        server.fail(true);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..3 {
+            verifier.verify(&key.sign(&claims)).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        assert!(server.hits() >= 2, "the refresh was tried");
+        assert!(
+            verifier.verify(&key.sign(&claims)).await.is_ok(),
+            "within the grace period the last good keys verify"
+        );
+
+        // Past the grace period (TTL + grace after the fetch) tokens are refused.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let refused = verifier.verify(&key.sign(&claims)).await.unwrap_err();
+        assert!(
+            matches!(refused, TokenError::JwksUnavailable(_)),
+            "{refused}"
+        );
+
+        // And the JWKS answering again brings sign-in back.
+        server.fail(false);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        verifier.verify(&key.sign(&claims)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_slow_refresh_blocks_no_verification_and_runs_once() {
+        let key = EcKey::generate("key-a");
+        let server = JwksServer::start(vec![key.jwk()]).await;
+        let verifier = server.verifier_with(JwksTiming {
+            ttl: Duration::from_millis(200),
+            ..JwksTiming::default()
+        });
+        let claims = claims(&server.issuer());
+        verifier.verify(&key.sign(&claims)).await.unwrap();
+        assert_eq!(server.hits(), 1);
+
+        server.delay(Duration::from_millis(1500));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let verifications: Vec<_> = (0..20)
+            .map(|_| {
+                let verifier = verifier.clone();
+                let token = key.sign(&claims);
+                tokio::spawn(async move { verifier.verify(&token).await })
+            })
+            .collect();
+        for verification in verifications {
+            verification.await.unwrap().unwrap();
+        }
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(700),
+            "20 verifications waited {took:?} for the slow JWKS"
+        );
+        server.wait_for_hits(2).await;
+        // Once the slow refresh has landed, it was the only one.
+        tokio::time::sleep(Duration::from_millis(1700)).await;
+        assert_eq!(server.hits(), 2, "one refresh in flight, shared by all");
     }
 
     #[tokio::test]

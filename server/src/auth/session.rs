@@ -2,8 +2,10 @@
 //! sign-in still under way. Stored server-side (`kilat_private.sessions`); the cookie only
 //! carries a random id, renewed whenever someone signs in.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 use uuid::Uuid;
 
 use super::{pkce, supabase_client::AuthSession};
@@ -14,8 +16,15 @@ const PENDING_FLOW: &str = "pending_flow";
 /// The cookie's name.
 pub const COOKIE: &str = "kilat_session";
 
+/// How long a signed-in session lasts without being used.
+pub const SIGNED_IN_LIFETIME: time::Duration = time::Duration::days(14);
+/// How long an anonymous session that only carries a sign-in under way lasts: long enough to
+/// open an emailed link or finish Google's consent, short enough that anonymous requests
+/// starting flows cannot fill the session table (the sweep deletes them soon after).
+pub const FLOW_LIFETIME: time::Duration = time::Duration::minutes(15);
+
 /// The Supabase session behind a signed-in browser.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SignedIn {
     pub user_id: Uuid,
     pub email: String,
@@ -37,12 +46,33 @@ impl From<AuthSession> for SignedIn {
     }
 }
 
+impl fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("user_id", &self.user_id)
+            .field("email", &self.email)
+            .field("access_token", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 /// A sign-in that continues in another request (an email link, Google): the PKCE verifier
 /// whose challenge went to Supabase, and where to go afterwards.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct PendingFlow {
     pub code_verifier: String,
     pub next: String,
+}
+
+impl fmt::Debug for PendingFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingFlow")
+            .field("code_verifier", &"<redacted>")
+            .field("next", &self.next)
+            .finish()
+    }
 }
 
 pub type SessionResult<T> = Result<T, tower_sessions::session::Error>;
@@ -51,6 +81,7 @@ pub type SessionResult<T> = Result<T, tower_sessions::session::Error>;
 /// then the tokens.
 pub async fn sign_in(session: &Session, signed_in: SignedIn) -> SessionResult<()> {
     session.cycle_id().await?;
+    session.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN_LIFETIME)));
     session.remove_value(PENDING_FLOW).await?;
     session.insert(SIGNED_IN, signed_in).await
 }
@@ -73,7 +104,15 @@ pub async fn end(session: &Session) -> SessionResult<()> {
 
 /// Starts a sign-in that comes back through `/auth/confirm` and then goes to `next`: keeps a
 /// new PKCE verifier and returns the challenge to send to Supabase.
+///
+/// The browser's session is reused (a new flow replaces the one before), so one browser holds
+/// at most one row however often it starts; an anonymous browser's row lives only
+/// [`FLOW_LIFETIME`], so many browsers starting flows leave rows the sweep soon deletes. A
+/// signed-in session keeps its own lifetime.
 pub async fn start_flow(session: &Session, next: &str) -> SessionResult<String> {
+    if signed_in(session).await?.is_none() {
+        session.set_expiry(Some(Expiry::OnInactivity(FLOW_LIFETIME)));
+    }
     let (code_verifier, challenge) = pkce::new_pair();
     let flow = PendingFlow {
         code_verifier,
@@ -86,4 +125,32 @@ pub async fn start_flow(session: &Session, next: &str) -> SessionResult<String> 
 /// The pending flow, removed: a code is exchanged once.
 pub async fn take_flow(session: &Session) -> SessionResult<Option<PendingFlow>> {
     session.remove(PENDING_FLOW).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_tokens_or_the_verifier() {
+        let signed_in = SignedIn {
+            user_id: Uuid::nil(),
+            email: "ana@example.com".into(),
+            access_token: "access-token-value".into(),
+            refresh_token: "refresh-token-value".into(),
+            expires_at: 0,
+        };
+        let debug = format!("{signed_in:?}");
+        assert!(!debug.contains("access-token-value"), "{debug}");
+        assert!(!debug.contains("refresh-token-value"), "{debug}");
+        assert!(debug.contains("ana@example.com"), "{debug}");
+
+        let flow = PendingFlow {
+            code_verifier: "verifier-value".into(),
+            next: "/dashboard".into(),
+        };
+        let debug = format!("{flow:?}");
+        assert!(!debug.contains("verifier-value"), "{debug}");
+        assert!(debug.contains("/dashboard"), "{debug}");
+    }
 }

@@ -16,14 +16,35 @@ pub struct SupabaseAuth {
     anon_key: String,
 }
 
+impl std::fmt::Debug for SupabaseAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupabaseAuth")
+            .field("base", &self.base)
+            .field("anon_key", &"<redacted>")
+            .finish()
+    }
+}
+
 /// A signed-in session as Supabase returns it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct AuthSession {
     pub access_token: String,
     pub refresh_token: String,
     /// Unix seconds when the access token expires.
     pub expires_at: i64,
     pub user: AuthUser,
+}
+
+/// The tokens are bearer credentials: logs and error chains must never carry them.
+impl std::fmt::Debug for AuthSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSession")
+            .field("access_token", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 /// The parts of Supabase's user object the app uses.
@@ -303,5 +324,31 @@ impl SupabaseAuth {
             .append_pair("code_challenge", code_challenge)
             .append_pair("code_challenge_method", "s256");
         url.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_tokens_or_the_key() {
+        let session = AuthSession {
+            access_token: "access-token-value".into(),
+            refresh_token: "refresh-token-value".into(),
+            expires_at: 0,
+            user: serde_json::from_value(json!({"id": Uuid::nil(), "email": "ana@example.com"}))
+                .unwrap(),
+        };
+        for debug in [
+            format!("{session:?}"),
+            format!("{:?}", SignUp::SignedIn(session.clone())),
+        ] {
+            assert!(!debug.contains("access-token-value"), "{debug}");
+            assert!(!debug.contains("refresh-token-value"), "{debug}");
+            assert!(debug.contains("ana@example.com"), "{debug}");
+        }
+        let client = SupabaseAuth::new("http://127.0.0.1:54321", "anon-key-value");
+        assert!(!format!("{client:?}").contains("anon-key-value"));
     }
 }

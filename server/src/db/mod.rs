@@ -1,6 +1,7 @@
 //! The database: where it is, the connection pool, and the migrations applied to it.
 
 pub mod local_cluster;
+pub mod maintenance;
 pub mod migrations;
 pub mod user_scope;
 

@@ -18,6 +18,24 @@ pub struct StandIns {
     pub mailbox: mail_twin::Mailbox,
 }
 
+/// The long-lived API key for `role` (`anon` or `service_role`) signed with `jwt_secret`,
+/// exactly as the Supabase CLI makes its local keys: the same header and claims, serialized in
+/// the same order, so with the CLI's default secret these are byte for byte the keys
+/// `supabase status` prints, and code or docs written for the CLI's stack work unchanged.
+pub fn api_key(role: &str, jwt_secret: &[u8]) -> String {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    // Serialized by hand: a JSON map would reorder the claims and change the key.
+    let claims = format!(
+        r#"{{"iss":"supabase-demo","role":{},"exp":1983812996}}"#,
+        serde_json::Value::from(role)
+    );
+    let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, jwt_secret);
+    let signature = ring::hmac::sign(&key, message.as_bytes());
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+}
+
 /// What the Auth twin needs beyond the stand-ins' own address and mail.
 pub struct AuthTwinSettings {
     pub pool: sqlx::PgPool,
@@ -27,6 +45,19 @@ pub struct AuthTwinSettings {
     pub mail_from: String,
     pub autoconfirm: bool,
     pub access_token_ttl: std::time::Duration,
+}
+
+impl std::fmt::Debug for AuthTwinSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthTwinSettings")
+            .field("jwt_secret", &"<redacted>")
+            .field("anon_key", &"<redacted>")
+            .field("site_url", &self.site_url)
+            .field("mail_from", &self.mail_from)
+            .field("autoconfirm", &self.autoconfirm)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Binds the stand-in port (0 picks a free one) on loopback and serves the stand-ins there:
@@ -49,7 +80,10 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
             api_external_url: base_url.clone(),
             additional_redirect_urls: Vec::new(),
             site_url: auth.site_url,
-            mailer: crate::mail::Mailer::new(format!("{base_url}/resend"), "re_local_stand_in"),
+            mailer: crate::mail::Mailer::new(
+                format!("{base_url}/resend"),
+                crate::config::LOCAL_RESEND_KEY,
+            ),
             mail_from: auth.mail_from,
             autoconfirm: auth.autoconfirm,
             access_token_ttl: auth.access_token_ttl,
@@ -63,4 +97,45 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
     });
     tracing::info!("local stand-ins (Supabase Auth, Resend) at {base_url}");
     Ok(StandIns { base_url, mailbox })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LOCAL_JWT_SECRET;
+
+    /// The keys `supabase status` prints for the CLI's local stack.
+    const CLI_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+    const CLI_SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
+
+    #[test]
+    fn the_default_secret_gives_the_supabase_cli_keys_byte_for_byte() {
+        assert_eq!(api_key("anon", LOCAL_JWT_SECRET.as_bytes()), CLI_ANON_KEY);
+        assert_eq!(
+            api_key("service_role", LOCAL_JWT_SECRET.as_bytes()),
+            CLI_SERVICE_ROLE_KEY
+        );
+        assert_ne!(
+            api_key("anon", b"another-secret-of-at-least-32-characters"),
+            CLI_ANON_KEY
+        );
+    }
+
+    #[tokio::test]
+    async fn twin_settings_debug_hides_the_secret_and_the_key() {
+        let settings = AuthTwinSettings {
+            pool: sqlx::postgres::PgPoolOptions::new()
+                .connect_lazy("postgres://127.0.0.1:1/none")
+                .unwrap(),
+            jwt_secret: b"twin-secret-bytes".to_vec(),
+            anon_key: "twin-anon-key-value".into(),
+            site_url: "http://127.0.0.1:3000".into(),
+            mail_from: "a@b.id".into(),
+            autoconfirm: false,
+            access_token_ttl: std::time::Duration::from_secs(60),
+        };
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("twin-secret-bytes"), "{debug}");
+        assert!(!debug.contains("twin-anon-key-value"), "{debug}");
+    }
 }

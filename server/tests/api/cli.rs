@@ -99,23 +99,159 @@ async fn doctor_finds_no_drift_then_reports_a_changed_file_and_a_missing_migrati
 fn env_check_prints_every_feature_state() {
     let output = server()
         .arg("env-check")
-        .env("ENABLE_PAYMENTS", "no")
+        .env("ENABLE_CONTACT", "no")
         .env("OPENAI_API_KEY", "sk-test")
         .output()
         .unwrap();
     assert!(output.status.success());
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.contains("environment: development"), "{out}");
-    assert!(out.contains("payments  disabled by flag"), "{out}");
-    assert!(out.contains("ai        ready"), "{out}");
+    assert!(out.contains("contact   disabled by flag"), "{out}");
+    // Nothing runs payments or AI yet, whatever keys are set.
+    assert!(out.contains("payments  not built yet"), "{out}");
+    assert!(out.contains("ai        not built yet"), "{out}");
+    assert!(!out.contains("local stand-in (unset: MIDTRANS"), "{out}");
     assert!(
         out.contains("auth      local stand-in (unset: SUPABASE_URL, SUPABASE_ANON_KEY)"),
         "{out}"
     );
     assert!(out.contains("waitlist  ready"), "{out}");
-    for feature in ["contact", "admin"] {
-        assert!(out.contains(feature), "{out}");
+    assert!(out.contains("admin"), "{out}");
+}
+
+/// Everything production needs, pointing at real services (nothing is contacted: the server
+/// refuses before connecting anywhere, or these tests would not be about configuration).
+const PRODUCTION: &[(&str, &str)] = &[
+    ("APP_ENV", "production"),
+    (
+        "DATABASE_URL",
+        "postgres://kilat:pw@db.example.invalid:5432/kilat",
+    ),
+    ("SUPABASE_URL", "https://abc.supabase.co"),
+    ("SUPABASE_ANON_KEY", "sb_publishable_abc"),
+    ("RESEND_API_KEY", "re_live_123"),
+    ("MAIL_FROM", "Kilat <hello@kilat.id>"),
+    ("SITE_URL", "https://kilat.id"),
+];
+
+/// `server serve` with `vars`; returns its exit code and what it printed on stderr.
+fn serve_with(vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = server();
+    command.arg("serve").env("PORT", "0");
+    for (key, value) in vars {
+        command.env(key, value);
     }
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .expect("the server runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn production_without(unset: &str) -> Vec<(&'static str, &'static str)> {
+    PRODUCTION
+        .iter()
+        .copied()
+        .filter(|(key, _)| *key != unset)
+        .collect()
+}
+
+#[test]
+fn production_refuses_to_serve_naming_each_missing_piece() {
+    for (unset, needle) in [
+        ("DATABASE_URL", "DATABASE_URL is required in production"),
+        ("SUPABASE_URL", "set SUPABASE_URL"),
+        ("SUPABASE_ANON_KEY", "set SUPABASE_ANON_KEY"),
+        ("RESEND_API_KEY", "set RESEND_API_KEY"),
+        ("MAIL_FROM", "set MAIL_FROM"),
+        ("SITE_URL", "SITE_URL is required in production"),
+    ] {
+        let (code, err) = serve_with(&production_without(unset));
+        assert_eq!(code, Some(2), "without {unset}: {err}");
+        assert!(err.contains(needle), "without {unset}: {err}");
+        assert_eq!(
+            err.matches("\n  - ").count(),
+            1,
+            "only what is wrong is named: {err}"
+        );
+    }
+}
+
+#[test]
+fn production_refuses_local_stand_ins_and_plain_http() {
+    for (key, value, needle) in [
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:54322/kilat",
+            "DATABASE_URL points at the local development database",
+        ),
+        (
+            "SUPABASE_URL",
+            "http://127.0.0.1:54321",
+            "points at a local stand-in",
+        ),
+        (
+            "RESEND_API_KEY",
+            "re_local_stand_in",
+            "RESEND_API_KEY is the local mail twin's key",
+        ),
+        (
+            "SITE_URL",
+            "http://kilat.id",
+            "must be https:// in production",
+        ),
+    ] {
+        let mut vars = production_without(key);
+        vars.push((key, value));
+        let (code, err) = serve_with(&vars);
+        assert_eq!(code, Some(2), "{key}={value}: {err}");
+        assert!(err.contains(needle), "{key}={value}: {err}");
+    }
+}
+
+#[test]
+fn production_with_nothing_configured_names_every_problem_in_one_message() {
+    let (code, err) = serve_with(&[("APP_ENV", "production")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.matches("invalid configuration").count(), 1, "{err}");
+    for needle in [
+        "DATABASE_URL is required",
+        "set SUPABASE_URL and SUPABASE_ANON_KEY",
+        "set RESEND_API_KEY and MAIL_FROM",
+        "SITE_URL is required",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+}
+
+#[test]
+fn development_mode_is_refused_on_a_public_address_unless_app_env_says_so() {
+    // PORT listens on every interface.
+    let (code, err) = serve_with(&[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("APP_ENV is unset while listening on 0.0.0.0:0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_check_lists_what_production_refuses() {
+    let output = server()
+        .arg("env-check")
+        .env("APP_ENV", "production")
+        .env("DATABASE_URL", "postgres://db.example.invalid/x")
+        .env("SITE_URL", "http://kilat.id")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("production refuses to serve:"), "{out}");
+    assert!(out.contains("must be https://"), "{out}");
+    assert!(out.contains("set RESEND_API_KEY and MAIL_FROM"), "{out}");
 }
 
 #[test]
@@ -159,6 +295,8 @@ async fn serve_logs_request_ids_and_stops_gracefully_on_sigterm() {
         .port();
     let mut child = server()
         .env("DATABASE_URL", db.url())
+        // PORT listens on every interface: development there must be chosen explicitly.
+        .env("APP_ENV", "development")
         .env("PORT", port.to_string())
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

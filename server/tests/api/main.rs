@@ -5,6 +5,7 @@ mod admin_bootstrap;
 mod auth_twin;
 mod cli;
 mod database_enums;
+mod hardening;
 mod health;
 mod helpers;
 mod identity_flow;
