@@ -128,17 +128,29 @@ fn database_failed(error: sqlx::Error) -> IdentityError {
 /// Supabase Auth's 429s say no time; its limits reset within the hour, most within minutes.
 const AUTH_RATE_LIMIT_WAIT_SECS: u64 = 60;
 
+/// Whether Supabase's own message for `error` mentions `word` (for its generic codes).
+fn error_mentions(error: &AuthApiError, word: &str) -> bool {
+    matches!(error, AuthApiError::Refused { message, .. } if message.to_lowercase().contains(word))
+}
+
 /// Supabase's refusals in words a person can act on.
 pub fn explain(error: AuthApiError) -> IdentityError {
     match error.code() {
         Some("invalid_credentials") => IdentityError::InvalidCredentials,
         Some("email_not_confirmed") => IdentityError::EmailNotConfirmed,
         Some("user_already_exists" | "email_exists") => IdentityError::EmailTaken,
-        Some("weak_password") => FieldError {
-            field: "password".into(),
-            message: "Choose a stronger password: at least 8 characters, not a common one.".into(),
+        Some("weak_password") => FieldError::PasswordWeak.into(),
+        Some("same_password") => FieldError::PasswordUnchanged.into(),
+        Some("email_address_invalid" | "email_address_not_authorized") => {
+            FieldError::EmailRefused.into()
         }
-        .into(),
+        Some("validation_failed") if error_mentions(&error, "email") => {
+            FieldError::EmailInvalid.into()
+        }
+        Some("signup_disabled" | "email_provider_disabled") => IdentityError::SignUpsDisabled,
+        Some("otp_expired" | "flow_state_expired" | "flow_state_not_found" | "bad_code_verifier") => {
+            IdentityError::LinkExpired
+        }
         Some("over_request_rate_limit" | "over_email_send_rate_limit") => {
             IdentityError::RateLimited {
                 retry_after_secs: AUTH_RATE_LIMIT_WAIT_SECS,
@@ -489,5 +501,58 @@ impl Identity for RequestIdentity {
         }
         tx.commit().await.map_err(database_failed)?;
         self.service.load_user(&signed_in, &claims).await
+    }
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use app::identity::{FieldError, IdentityError};
+
+    use super::{AuthApiError, explain};
+
+    fn refused(status: u16, code: &str, message: &str) -> AuthApiError {
+        AuthApiError::Refused {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn supabase_refusals_say_the_real_reason_not_unavailable() {
+        for (code, expected) in [
+            (
+                "same_password",
+                IdentityError::Invalid(FieldError::PasswordUnchanged),
+            ),
+            (
+                "weak_password",
+                IdentityError::Invalid(FieldError::PasswordWeak),
+            ),
+            (
+                "email_address_invalid",
+                IdentityError::Invalid(FieldError::EmailRefused),
+            ),
+            ("signup_disabled", IdentityError::SignUpsDisabled),
+            ("email_provider_disabled", IdentityError::SignUpsDisabled),
+            ("invalid_credentials", IdentityError::InvalidCredentials),
+            ("email_exists", IdentityError::EmailTaken),
+            (
+                "over_email_send_rate_limit",
+                IdentityError::RateLimited {
+                    retry_after_secs: 60,
+                },
+            ),
+        ] {
+            assert_eq!(explain(refused(422, code, "refused")), expected, "{code}");
+        }
+        assert_eq!(
+            explain(refused(400, "validation_failed", "Unable to validate email address")),
+            IdentityError::Invalid(FieldError::EmailInvalid)
+        );
+        assert_eq!(
+            explain(refused(500, "unexpected_failure", "boom")),
+            IdentityError::Unavailable
+        );
     }
 }

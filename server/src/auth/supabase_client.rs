@@ -59,6 +59,25 @@ pub struct AuthUser {
     pub user_metadata: Value,
     #[serde(default)]
     pub app_metadata: Value,
+    /// The ways this account signs in (email, google, …) with what each provider vouched for.
+    #[serde(default)]
+    pub identities: Vec<AuthIdentity>,
+}
+
+/// One of a user's sign-in identities.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthIdentity {
+    pub provider: String,
+    #[serde(default)]
+    pub identity_data: Value,
+}
+
+/// The parts of `GET /settings` the app uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Sign-ups are confirmed at once, without an emailed link.
+    #[serde(default)]
+    pub mailer_autoconfirm: bool,
 }
 
 /// What sign-up did: signed the person in (confirmation off) or sent a confirmation email.
@@ -250,6 +269,11 @@ impl SupabaseAuth {
                 .bearer_auth(access_token),
         )
         .await
+    }
+
+    /// `GET /settings`: how the project is configured (public, needs only the key).
+    pub async fn settings(&self) -> Result<AuthSettings, AuthApiError> {
+        Self::call(self.request(reqwest::Method::GET, "/settings")).await
     }
 
     /// `PUT /user` with a new password.

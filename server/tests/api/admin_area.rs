@@ -5,7 +5,7 @@ use app::admin::api::LoadAdminOverview;
 use leptos::server_fn::ServerFn;
 use reqwest::header;
 
-use crate::helpers::{NO_CONFIRMATION, TestApp, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app_with};
 
 const NOT_FOUND: &str = "This page does not exist";
 
@@ -29,8 +29,7 @@ async fn overview_call_status(browser: &TestApp) -> u16 {
 
 #[tokio::test]
 async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
-    let (owner, pool) =
-        spawn_app_with(&[NO_CONFIRMATION, ("ADMIN_EMAILS", "owner@kilat.id")]).await;
+    let (owner, pool) = spawn_app_with(&[("ADMIN_EMAILS", "owner@kilat.id")]).await;
 
     let anonymous = owner.other_browser();
     for path in ["/admin", "/admin/", "/admin/payments"] {
@@ -47,7 +46,7 @@ async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
     assert_eq!(posted.status(), 404, "no 405 that would betray the route");
 
     let member = owner.other_browser();
-    member.sign_up_signed_in("member@kilat.id", "Member").await;
+    member.sign_up_confirmed("member@kilat.id", "Member").await;
     let (status, html) = admin_page(&member).await;
     assert_eq!(status, 404);
     assert!(
@@ -56,7 +55,7 @@ async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
     );
     assert_eq!(overview_call_status(&member).await, 404);
 
-    owner.sign_up_signed_in("owner@kilat.id", "Owner").await;
+    owner.sign_up_confirmed("owner@kilat.id", "Owner").await;
     sqlx::query(
         "insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at)
          select id, 'PRO', 99000, 'MIDTRANS', 'KK-1', 'PAID', now() from auth.users

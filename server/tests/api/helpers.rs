@@ -8,7 +8,7 @@ use std::{collections::HashMap, path::PathBuf};
 use app::identity::api::SignUp;
 use kilat_server::{
     config::{Config, DEFAULT_LOCAL_POSTGRES_PORT},
-    db::{self, local_cluster::LocalCluster, migrations::MIGRATOR},
+    db::{local_cluster::LocalCluster, migrations::MIGRATOR},
     leptos_settings,
     startup::Application,
 };
@@ -54,6 +54,88 @@ async fn server_options() -> PgConnectOptions {
         .clone()
 }
 
+/// The name of a database with every migration applied, made once per set of migrations (its
+/// name carries their checksums) and copied for each test. Test databases left by runs over
+/// three hours ago are dropped here, so they do not pile up.
+async fn migrated_template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            use sha2::{Digest, Sha256};
+            let mut digest = Sha256::new();
+            for migration in MIGRATOR.iter() {
+                digest.update(migration.version.to_be_bytes());
+                digest.update(&*migration.checksum);
+            }
+            let hash = format!("{:x}", digest.finalize());
+            let name = format!("kilat_template_{}", &hash[..16]);
+            let server = server_options().await;
+            let mut conn = server.connect().await.expect("the test server answers");
+            // Test binaries run at once (and in several checkouts) build it once, in turn.
+            sqlx::query("select pg_advisory_lock(7014112026)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let exists: bool =
+                sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            if !exists {
+                let building = format!("{name}_building");
+                for statement in [
+                    format!("drop database if exists \"{building}\" with (force)"),
+                    format!("create database \"{building}\""),
+                ] {
+                    sqlx::raw_sql(&statement)
+                        .execute(&mut conn)
+                        .await
+                        .expect("the template database is created");
+                }
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(server.database(&building))
+                    .await
+                    .unwrap();
+                MIGRATOR
+                    .run(&pool)
+                    .await
+                    .expect("migrations apply to a fresh database");
+                pool.close().await;
+                // Renamed only when complete, so a crash never leaves a half-migrated template.
+                sqlx::raw_sql(&format!(
+                    "alter database \"{building}\" rename to \"{name}\""
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+            let stale: Vec<String> = sqlx::query_scalar(
+                "select datname from pg_database
+                 where datname ~ '^kilat_test_[0-9]+_'
+                   and split_part(datname, '_', 3)::bigint < extract(epoch from now()) - 3 * 3600",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            for database in stale {
+                let _ = sqlx::raw_sql(&format!(
+                    "drop database if exists \"{database}\" with (force)"
+                ))
+                .execute(&mut conn)
+                .await;
+            }
+            sqlx::query("select pg_advisory_unlock(7014112026)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let _ = sqlx::Connection::close(conn).await;
+            name
+        })
+        .await
+}
+
 /// A database of its own for one test.
 pub struct TestDb {
     pub pool: PgPool,
@@ -61,23 +143,32 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh database with every migration applied.
+    /// A fresh database with every migration applied: a copy of the migrated template, which
+    /// is much faster than applying the migrations again.
     pub async fn migrated() -> Self {
-        let db = Self::empty().await;
-        MIGRATOR
-            .run(&db.pool)
-            .await
-            .expect("migrations apply to a fresh database");
-        db
+        let template = migrated_template().await;
+        Self::create(&format!(" template \"{template}\"")).await
     }
 
     /// A fresh database with nothing in it.
     pub async fn empty() -> Self {
+        Self::create("").await
+    }
+
+    async fn create(clause: &str) -> Self {
         let server = server_options().await;
-        let name = format!("kilat_test_{}", uuid::Uuid::new_v4().simple());
-        db::create_database_if_missing(&server, &name)
+        // The creation time in the name lets a later run drop what this one leaves behind.
+        let name = format!(
+            "kilat_test_{}_{}",
+            chrono::Utc::now().timestamp(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let mut conn = server.connect().await.expect("the test server answers");
+        sqlx::raw_sql(&format!("create database \"{name}\"{clause}"))
+            .execute(&mut conn)
             .await
             .expect("test database is created");
+        let _ = sqlx::Connection::close(conn).await;
         let options = server.database(&name);
         let pool = PgPoolOptions::new()
             .max_connections(5)
@@ -210,6 +301,29 @@ impl TestApp {
             .expect("request is answered")
     }
 
+    /// Signs a new account up and opens the confirmation link from the mailbox, which signs it
+    /// in (the server must require confirmation, the default).
+    pub async fn sign_up_confirmed(&self, email: &str, full_name: &str) {
+        let response = self
+            .post_form(
+                SignUp::PATH,
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("full_name", full_name),
+                ],
+            )
+            .await;
+        assert_eq!(
+            location(&response),
+            "/auth/sign-up-success",
+            "{}",
+            response.status()
+        );
+        let signed_in = self.open_emailed_link("type=signup").await;
+        assert_eq!(location(&signed_in), "/dashboard", "{}", signed_in.status());
+    }
+
     /// The newest link in the local mailbox that contains `needle`.
     pub async fn newest_link(&self, needle: &str) -> String {
         let html = self.get("/dev/mailbox").await.text().await.unwrap();
@@ -237,6 +351,41 @@ impl TestApp {
         assert!(confirm.contains("/auth/confirm?code="), "{confirm}");
         self.client.get(self.on_app(&confirm)).send().await.unwrap()
     }
+}
+
+/// Runs the local Google consent page for `email` and returns the app callback it sends the
+/// browser to (`{SITE_URL}/auth/confirm?code=…`).
+pub async fn google_consent(browser: &TestApp, email: &str) -> String {
+    let start = browser.get("/auth/google?next=/dashboard/settings").await;
+    let authorize = location(&start);
+    assert!(
+        authorize.contains("/auth/v1/authorize?provider=google"),
+        "{authorize}"
+    );
+    assert!(authorize.contains("code_challenge="), "{authorize}");
+    let consent = location(&browser.client.get(&authorize).send().await.unwrap());
+    let (form_url, query) = consent
+        .split_once('?')
+        .expect("the consent page has a state");
+    let state = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "state")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    let allowed = browser
+        .client
+        .post(form_url)
+        .form(&[
+            ("state", state.as_str()),
+            ("email", email),
+            ("name", "Dewi"),
+            ("action", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let callback = location(&allowed);
+    assert!(callback.contains("/auth/confirm?code="), "{callback}");
+    browser.on_app(&callback)
 }
 
 /// Where a redirect points, or "".

@@ -7,7 +7,8 @@ use leptos::server_fn::ServerFn;
 use reqwest::header;
 
 use crate::helpers::{
-    NO_CONFIRMATION, PASSWORD, TestApp, location, set_session_cookie, spawn_app_with,
+    NO_CONFIRMATION, PASSWORD, TestApp, google_consent, location, set_session_cookie,
+    spawn_app_with,
 };
 
 /// What `/dashboard` answers to a browser that presents only `cookie`.
@@ -169,7 +170,7 @@ async fn a_magic_link_signs_in_in_the_browser_that_asked_for_it_only() {
     let sent = app
         .post_form("/auth/magic-link", &[("email", "budi@kilat.id")])
         .await;
-    assert_eq!(location(&sent), "/auth/sign-up-success");
+    assert_eq!(location(&sent), "/auth/magic-link-sent");
 
     // The same link in another browser: that browser never asked, so nothing is signed in.
     let verify = app.newest_link("/auth/v1/verify").await;
@@ -253,41 +254,6 @@ async fn a_recovery_link_leads_to_a_new_password_that_replaces_the_old_one() {
         )
         .await;
     assert_eq!(location(&new), "/dashboard");
-}
-
-/// Runs the local Google consent page for `email` and returns the app callback it sends the
-/// browser to (`{SITE_URL}/auth/confirm?code=…`).
-async fn google_consent(browser: &TestApp, email: &str) -> String {
-    let start = browser.get("/auth/google?next=/dashboard/settings").await;
-    let authorize = location(&start);
-    assert!(
-        authorize.contains("/auth/v1/authorize?provider=google"),
-        "{authorize}"
-    );
-    assert!(authorize.contains("code_challenge="), "{authorize}");
-    let consent = location(&browser.client.get(&authorize).send().await.unwrap());
-    let (form_url, query) = consent
-        .split_once('?')
-        .expect("the consent page has a state");
-    let state = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == "state")
-        .map(|(_, value)| value.into_owned())
-        .unwrap();
-    let allowed = browser
-        .client
-        .post(form_url)
-        .form(&[
-            ("state", state.as_str()),
-            ("email", email),
-            ("name", "Dewi"),
-            ("action", "allow"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let callback = location(&allowed);
-    assert!(callback.contains("/auth/confirm?code="), "{callback}");
-    browser.on_app(&callback)
 }
 
 #[tokio::test]

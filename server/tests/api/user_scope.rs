@@ -3,6 +3,7 @@ use kilat_server::{
     db::user_scope::begin_as_user,
 };
 use serde_json::json;
+use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
 
 use crate::helpers::TestDb;
@@ -30,7 +31,25 @@ async fn a_user_scoped_query_cannot_see_or_change_another_users_profile_even_if_
     let ana = sign_up(&db, "ana@kilat.id", "Ana").await;
     let budi = sign_up(&db, "budi@kilat.id", "Budi").await;
 
-    let mut tx = begin_as_user(&db.pool, &claims(ana)).await.unwrap();
+    // One connection only, so the checks after the transaction look at the very connection
+    // the transaction ran on.
+    let pinned = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options.clone())
+        .await
+        .unwrap();
+    let mut tx = begin_as_user(&pinned, &claims(ana)).await.unwrap();
+    let (uid, sub): (Option<Uuid>, String) = sqlx::query_as(
+        "select auth.uid(), current_setting('request.jwt.claims', true)::jsonb ->> 'sub'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(
+        (uid, sub),
+        (Some(ana), ana.to_string()),
+        "the claims are Ana's"
+    );
     let names: Vec<Option<String>> =
         sqlx::query_scalar("select full_name from public.profiles where id = any($1)")
             .bind(vec![ana, budi])
@@ -63,11 +82,14 @@ async fn a_user_scoped_query_cannot_see_or_change_another_users_profile_even_if_
             .await
             .unwrap();
     assert_eq!(budi_name.as_deref(), Some("Budi"));
-    let role: String = sqlx::query_scalar("select current_user::text")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let (role, claims_after): (String, Option<String>) = sqlx::query_as(
+        "select current_user::text, nullif(current_setting('request.jwt.claims', true), '')",
+    )
+    .fetch_one(&pinned)
+    .await
+    .unwrap();
     assert_ne!(role, "authenticated", "the role ends with the transaction");
+    assert_eq!(claims_after, None, "and so do the claims");
 }
 
 #[tokio::test]
