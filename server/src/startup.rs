@@ -33,6 +33,8 @@ use crate::{
     health, http_layers,
     local::{self, mail_twin::Mailbox},
     mail::Mailer,
+    net,
+    ratelimit::{AuthPolicies, RateLimiter},
 };
 
 const RESEND_API: &str = "https://api.resend.com";
@@ -47,6 +49,8 @@ pub struct AppState {
     /// The local mail twin's messages, in local development only.
     pub dev_mailbox: Option<Mailbox>,
     pub identity: Arc<IdentityService>,
+    /// The one rate limiter; capabilities name their policies (`ratelimit::Policy`).
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -159,12 +163,18 @@ impl Application {
             jwt_secret.map(JwtSecret::from),
         ))
         .context("cannot set up access-token verification")?;
+        let limiter = Arc::new(RateLimiter::from_settings(
+            &config.rate_limits,
+            pool.clone(),
+        ));
         let identity = Arc::new(IdentityService {
             auth: SupabaseAuth::new(&supabase_url, anon_key),
             verifier,
             pool: pool.clone(),
             confirm_url: format!("{}/auth/confirm", config.site_url),
             admin_emails: config.admin_emails.clone(),
+            limiter: limiter.clone(),
+            rate_limits: AuthPolicies::new(&config.rate_limits),
         });
         // Expired sessions and idle rate-limit buckets, swept by every instance (see
         // `db::maintenance` for why that is safe).
@@ -176,6 +186,7 @@ impl Application {
             mailer,
             dev_mailbox: stand_ins.map(|stand_ins| stand_ins.mailbox),
             identity,
+            limiter,
         };
         Ok(Self {
             listener,
@@ -194,9 +205,14 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(without_nagle(self.listener), self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        // With connection info: the client's address starts from the socket's peer (`net`).
+        axum::serve(
+            without_nagle(self.listener),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 
@@ -259,7 +275,13 @@ fn router(state: AppState) -> Router {
     let guarded =
         axum::middleware::from_fn_with_state(state.identity.clone(), admin::access::require_admin)
             .layer(router);
-    let router = Router::new().fallback_service(guarded).layer(sessions);
+    let router = Router::new()
+        .fallback_service(guarded)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(state.config.trusted_proxies.clone()),
+            net::resolve_client_ip,
+        ));
     http_layers::apply(
         router,
         environment,

@@ -16,11 +16,15 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{identity::IdentityService, session};
+use crate::{net::ClientIp, ratelimit::Subject};
 
 pub fn router<S: Clone + Send + Sync + 'static>(service: Arc<IdentityService>) -> Router<S> {
     Router::new()
         .route("/auth/confirm", get(confirm))
-        .route("/auth/google", get(google))
+        .route(
+            "/auth/google",
+            get(google).route_layer(service.limiter.per_ip(&service.rate_limits.google)),
+        )
         .route("/auth/magic-link", post(magic_link))
         .route("/auth/forgot-password", post(forgot_password))
         .route("/auth/update-password", post(update_password))
@@ -179,22 +183,49 @@ async fn email_a_link(
     }
 }
 
+/// `answer`, unless the emailed-link limits (per address + email, per address) refuse `ip`:
+/// then 429 with `Retry-After`. Either way with the `X-RateLimit-*` headers.
+async fn email_link_limited(
+    service: &IdentityService,
+    ip: std::net::IpAddr,
+    raw_email: &str,
+    answer: impl Future<Output = Response>,
+) -> Response {
+    let subject = Subject::ip_and_email(ip, raw_email);
+    let limit = service
+        .limiter
+        .check(&service.rate_limits.email_link, &subject)
+        .await;
+    match limit.admit() {
+        Ok(limit) => {
+            let mut response = answer.await;
+            limit.apply(response.headers_mut());
+            response
+        }
+        Err(refused) => refused.into_response(),
+    }
+}
+
 /// `/auth/magic-link`.
 async fn magic_link(
     State(service): State<Arc<IdentityService>>,
+    ClientIp(ip): ClientIp,
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    email_a_link(&service, &session, &form.email, EmailedLink::MagicLink).await
+    let send = email_a_link(&service, &session, &form.email, EmailedLink::MagicLink);
+    email_link_limited(&service, ip, &form.email, send).await
 }
 
 /// `/auth/forgot-password`.
 async fn forgot_password(
     State(service): State<Arc<IdentityService>>,
+    ClientIp(ip): ClientIp,
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    email_a_link(&service, &session, &form.email, EmailedLink::PasswordReset).await
+    let send = email_a_link(&service, &session, &form.email, EmailedLink::PasswordReset);
+    email_link_limited(&service, ip, &form.email, send).await
 }
 
 #[derive(Deserialize)]
