@@ -135,7 +135,8 @@ async fn session_rows(pool: &PgPool) -> Vec<DateTime<Utc>> {
 
 #[tokio::test]
 async fn anonymous_sign_in_starts_keep_one_short_lived_row_per_browser() {
-    let (app, pool) = spawn_app_with(&[NO_CONFIRMATION]).await;
+    // Starting Google sign-in is rate limited per address; this test is about sessions.
+    let (app, pool) = spawn_app_with(&[NO_CONFIRMATION, ("RATE_LIMIT_GOOGLE", "1000/15m")]).await;
     for _ in 0..50 {
         let started = app.get("/auth/google").await;
         assert!(started.status().is_redirection(), "{}", started.status());
@@ -197,8 +198,9 @@ async fn a_sweep_deletes_only_expired_rows_and_is_safe_to_run_twice_at_once() {
     let db = TestDb::migrated().await;
     sqlx::query(
         "insert into kilat_private.sessions (id, data, expiry_date)
-         select 'old-' || n, '\\x00', now() - interval '1 second' from generate_series(1, 20) n
-         union all select 'new', '\\x00', now() + interval '1 day'",
+         select 'old-' || n, '\\x00'::bytea, now() - interval '1 second'
+         from generate_series(1, 20) n
+         union all select 'new', '\\x00'::bytea, now() + interval '1 day'",
     )
     .execute(&db.pool)
     .await
