@@ -228,6 +228,22 @@ fn production_with_nothing_configured_names_every_problem_in_one_message() {
 }
 
 #[test]
+fn production_commands_never_start_the_local_cluster() {
+    for command in [&["migrate"][..], &["doctor"], &["admin", "grant", "a@b.id"]] {
+        let output = server()
+            .args(command)
+            .env("APP_ENV", "production")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL is required"),
+            "{command:?}"
+        );
+    }
+}
+
+#[test]
 fn development_mode_is_refused_on_a_public_address_unless_app_env_says_so() {
     // PORT listens on every interface.
     let (code, err) = serve_with(&[]);

@@ -235,3 +235,29 @@ async fn the_twin_accepts_the_supabase_cli_anon_key() {
     assert_eq!(settings(CLI_ANON_KEY).await.unwrap().status(), 200);
     assert_eq!(settings(REORDERED_ANON_KEY).await.unwrap().status(), 401);
 }
+
+/// The session cookie `/auth/google` sets, whole.
+async fn google_start_cookie(app: &crate::helpers::TestApp) -> String {
+    let started = app.get("/auth/google").await;
+    started
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("kilat_session="))
+        .expect("starting a sign-in sets the session cookie")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_exactly_when_the_site_is_https() {
+    let (plain, _) = spawn_app_with(&[]).await;
+    let cookie = google_start_cookie(&plain).await;
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+
+    // Development behind an https address (a tunnel, say): Secure all the same.
+    let (tls, _) = spawn_app_with(&[("SITE_URL", "https://dev.kilat.example")]).await;
+    let cookie = google_start_cookie(&tls).await;
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
