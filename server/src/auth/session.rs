@@ -18,10 +18,11 @@ pub const COOKIE: &str = "kilat_session";
 
 /// How long a signed-in session lasts without being used.
 pub const SIGNED_IN_LIFETIME: time::Duration = time::Duration::days(14);
-/// How long an anonymous session that only carries a sign-in under way lasts: long enough to
-/// open an emailed link or finish Google's consent, short enough that anonymous requests
-/// starting flows cannot fill the session table (the sweep deletes them soon after).
-pub const FLOW_LIFETIME: time::Duration = time::Duration::minutes(15);
+/// How long an anonymous session that only carries a sign-in under way lasts: as long as the
+/// link Supabase emails stays valid (its default OTP expiry, one hour), so a link opened late
+/// still finds its verifier; short enough that anonymous requests starting flows cannot fill
+/// the session table (the hourly sweep deletes them soon after).
+pub const FLOW_LIFETIME: time::Duration = time::Duration::hours(1);
 
 /// The Supabase session behind a signed-in browser.
 #[derive(Clone, Serialize, Deserialize)]
