@@ -7,8 +7,10 @@
 //! - Memory ([`MemoryStore`]): this process only (`RATE_LIMIT_STORE=memory`).
 //!
 //! When the database fails (or does not answer within [`DB_CHECK_TIMEOUT`]) at the moment of a
-//! check, that check is counted in memory instead and a warning is logged: an outage neither
-//! lifts the limits nor takes the route down.
+//! check, that check is counted in memory instead, continuing from the last count the database
+//! gave this process, and a warning is logged when the outage starts (and a note when it ends).
+//! For [`DB_RETRY_AFTER`] after a failure, checks go straight to memory rather than each
+//! waiting for the timeout. An outage neither lifts the limits nor takes the route down.
 //!
 //! Every limited answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 //! `X-RateLimit-Reset` (seconds until the window ends); a refusal is 429 with `Retry-After`.
@@ -19,7 +21,10 @@ mod http;
 pub mod memory;
 pub mod policy;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool, postgres::types::PgInterval};
@@ -32,6 +37,8 @@ pub use self::{
 
 /// How long a check waits for the database before counting in memory instead.
 pub const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// After a failed check, how long checks count in memory before asking the database again.
+pub const DB_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The answer for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +94,49 @@ pub struct RateLimiter {
     pool: Option<PgPool>,
     memory: MemoryStore,
     db_timeout: Duration,
+    outage: Outage,
+}
+
+/// Whether the database is failing, so that an outage is logged once when it starts and once
+/// when it ends, and checks during it do not each wait for the timeout.
+#[derive(Default)]
+struct Outage {
+    /// When the last database check failed; `None` while the database answers.
+    last_failure: Mutex<Option<Instant>>,
+}
+
+impl Outage {
+    fn state(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Just failed: count in memory without asking the database again for a moment.
+    fn resting(&self) -> bool {
+        self.state()
+            .is_some_and(|failed| failed.elapsed() < DB_RETRY_AFTER)
+    }
+
+    fn began(&self, error: &dyn std::fmt::Display) {
+        let mut state = self.state();
+        if state.is_none() {
+            tracing::warn!(
+                %error,
+                "rate limits: the database failed; counting in memory until it answers again"
+            );
+        } else {
+            tracing::debug!(%error, "rate limits: the database still fails");
+        }
+        *state = Some(Instant::now());
+    }
+
+    fn ended(&self) {
+        let mut state = self.state();
+        if state.take().is_some() {
+            tracing::info!("rate limits: the database answers again; counting there");
+        }
+    }
 }
 
 /// What the policies of one check decided, as the client is told.
@@ -153,6 +203,7 @@ impl RateLimiter {
             pool: Some(pool),
             memory: MemoryStore::new(),
             db_timeout: DB_CHECK_TIMEOUT,
+            outage: Outage::default(),
         }
     }
 
@@ -162,6 +213,7 @@ impl RateLimiter {
             pool: None,
             memory: MemoryStore::new(),
             db_timeout: DB_CHECK_TIMEOUT,
+            outage: Outage::default(),
         }
     }
 
@@ -198,7 +250,9 @@ impl RateLimiter {
     }
 
     async fn consume(&self, key: &str, quota: Quota) -> RateLimitDecision {
-        if let Some(pool) = &self.pool {
+        if let Some(pool) = &self.pool
+            && !self.outage.resting()
+        {
             let checked = tokio::time::timeout(
                 self.db_timeout,
                 consume(pool, key, quota.limit, quota.window),
@@ -206,19 +260,16 @@ impl RateLimiter {
             .await;
             match checked {
                 Ok(Ok(decision)) => {
+                    self.outage.ended();
                     self.memory
                         .remember(key, quota.limit, quota.window, &decision);
                     return decision;
                 }
-                Ok(Err(error)) => tracing::warn!(
-                    %error, key,
-                    "rate limit: the database failed, counting this request in memory"
-                ),
-                Err(_) => tracing::warn!(
-                    key,
-                    timeout_ms = self.db_timeout.as_millis() as u64,
-                    "rate limit: the database did not answer in time, counting this request in memory"
-                ),
+                Ok(Err(error)) => self.outage.began(&error),
+                Err(_) => self.outage.began(&format_args!(
+                    "no answer within {} ms",
+                    self.db_timeout.as_millis()
+                )),
             }
         }
         self.memory.consume(key, quota.limit, quota.window)
