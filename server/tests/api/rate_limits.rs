@@ -345,7 +345,7 @@ async fn a_limited_route_still_answers_while_the_database_is_down() {
 async fn counting_returns_to_the_database_when_it_answers_again() {
     let db = TestDb::migrated().await;
     let limiter = RateLimiter::postgres(db.pool.clone()).with_db_timeout(Duration::from_secs(2));
-    let policy = Policy::new("test", KeyKind::Ip, Quota::new(10, 600));
+    const POLICY: Policy = Policy::new("test", KeyKind::Ip, Quota::new(10, 600));
     let subject = Subject::ip("203.0.113.9".parse().unwrap());
     let counted_in_database = || async {
         sqlx::query_scalar::<_, i32>("select count from public.rate_limit_buckets")
@@ -353,10 +353,7 @@ async fn counting_returns_to_the_database_when_it_answers_again() {
             .await
             .unwrap()
     };
-    assert_eq!(
-        limiter.check(&[policy.clone()], &subject).await.remaining,
-        9
-    );
+    assert_eq!(limiter.check(&[POLICY], &subject).await.remaining, 9);
     assert_eq!(counted_in_database().await, 1);
 
     // The database refuses connections for a while.
@@ -375,7 +372,7 @@ async fn counting_returns_to_the_database_when_it_answers_again() {
     let started = Instant::now();
     for remaining in [8, 7] {
         assert_eq!(
-            limiter.check(&[policy.clone()], &subject).await.remaining,
+            limiter.check(&[POLICY], &subject).await.remaining,
             remaining,
             "counted in memory, from the database's last count"
         );
@@ -388,7 +385,7 @@ async fn counting_returns_to_the_database_when_it_answers_again() {
 
     sqlx::raw_sql(&allow(true)).execute(&admin).await.unwrap();
     tokio::time::sleep(kilat_server::ratelimit::DB_RETRY_AFTER).await;
-    limiter.check(&[policy.clone()], &subject).await;
+    limiter.check(&[POLICY], &subject).await;
     assert_eq!(
         counted_in_database().await,
         2,
