@@ -3,7 +3,9 @@
 Signs a new account up (the server must run with LOCAL_AUTH_EMAIL_CONFIRMATION=false), then
 times requests over one keep-alive connection and prints Markdown table rows:
 the anonymous landing page, the signed-in dashboard (session lookup, token check and a
-user-scoped query under RLS, then SSR), and a password sign-in (dominated by bcrypt in the Auth twin, as on Supabase).
+user-scoped query under RLS, then SSR), the rate-limited Google start, and a password sign-in
+(dominated by bcrypt in the Auth twin, as on Supabase). The server must run with rate-limit
+budgets large enough for these rounds (./scripts/bench sets them).
 
 Usage: python3 bench/requests.py http://127.0.0.1:PORT
 """
@@ -90,7 +92,9 @@ def main():
          timed(conn, base, "GET", "/", ROUNDS)),
         (f"signed-in `/dashboard` (session + token check + RLS query + SSR), p50 / p95 of {ROUNDS}",
          timed(conn, base, "GET", "/dashboard", ROUNDS, cookie)),
-        (f"password sign-in through the Auth twin (bcrypt), p50 / p95 of {SIGN_INS}",
+        (f"rate-limited Google start `/auth/google` (limit check in PostgreSQL + session write + redirect), p50 / p95 of {ROUNDS}",
+         timed(conn, base, "GET", "/auth/google", ROUNDS, cookie, expect=(302, 303))),
+        (f"password sign-in through the Auth twin (bcrypt; two limit checks), p50 / p95 of {SIGN_INS}",
          timed(conn, base, "POST", sign_in, SIGN_INS,
                form={"email": email, "password": password}, expect=(302, 303))),
     ]
