@@ -18,6 +18,7 @@ use crate::helpers::{NO_CONFIRMATION, TestDb, spawn_app, spawn_app_on, spawn_app
 
 /// The Supabase CLI's local keys, as `supabase status` prints them.
 const CLI_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
+const CLI_SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 /// The same claims in another order, as the twin used to sign its key.
 const REORDERED_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE5ODM4MTI5OTYsImlzcyI6InN1cGFiYXNlLWRlbW8iLCJyb2xlIjoiYW5vbiJ9.invalid";
 
@@ -218,7 +219,7 @@ async fn a_sweep_deletes_only_expired_rows_and_is_safe_to_run_twice_at_once() {
 }
 
 #[tokio::test]
-async fn the_twin_accepts_the_supabase_cli_anon_key() {
+async fn the_twin_accepts_the_supabase_cli_keys() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -233,6 +234,7 @@ async fn the_twin_accepts_the_supabase_cli_anon_key() {
             .send()
     };
     assert_eq!(settings(CLI_ANON_KEY).await.unwrap().status(), 200);
+    assert_eq!(settings(CLI_SERVICE_ROLE_KEY).await.unwrap().status(), 200);
     assert_eq!(settings(REORDERED_ANON_KEY).await.unwrap().status(), 401);
 }
 

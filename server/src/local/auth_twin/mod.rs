@@ -91,6 +91,9 @@ struct Twin(Arc<Inner>);
 
 struct Inner {
     config: AuthTwinConfig,
+    /// The service-role key for the same secret (the Supabase CLI's, with its default secret):
+    /// Supabase's gateway accepts it wherever it accepts the anon key.
+    service_role_key: String,
     /// `{api_external_url}/auth/v1`: the issuer and the base of every link.
     issuer: String,
     verifier: TokenVerifier,
@@ -117,6 +120,7 @@ pub fn router(config: AuthTwinConfig) -> Router {
     })
     .expect("the local Auth twin needs a non-empty JWT secret");
     let twin = Twin(Arc::new(Inner {
+        service_role_key: crate::local::api_key("service_role", &config.jwt_secret),
         config,
         issuer,
         verifier,
@@ -170,7 +174,10 @@ async fn require_apikey(State(twin): State<Twin>, request: Request, next: Next) 
             "No API key found in request",
             "No `apikey` request header or url param was found.",
         ),
-        Some(key) if !crypto::constant_time_eq(key.as_bytes(), twin.config.anon_key.as_bytes()) => {
+        Some(key)
+            if !crypto::constant_time_eq(key.as_bytes(), twin.config.anon_key.as_bytes())
+                && !crypto::constant_time_eq(key.as_bytes(), twin.service_role_key.as_bytes()) =>
+        {
             gateway_refusal(
                 "Invalid API key",
                 "Double check your Supabase `anon` or `service_role` API key.",
