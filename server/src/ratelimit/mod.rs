@@ -76,6 +76,54 @@ pub async fn consume(
     })
 }
 
+/// [`consume`] for several `(key, limit, window)` at once, in one statement (one round trip),
+/// answered in order. Each key is still counted by its own atomic upsert; keys are counted in
+/// sorted order, so two calls over the same keys never wait on each other's rows in a cycle.
+pub async fn consume_many(
+    db: impl PgExecutor<'_>,
+    checks: &[(&str, u32, Duration)],
+) -> Result<Vec<RateLimitDecision>, sqlx::Error> {
+    let mut order: Vec<usize> = (0..checks.len()).collect();
+    order.sort_by_key(|&i| checks[i].0);
+    let keys: Vec<&str> = order.iter().map(|&i| checks[i].0).collect();
+    let limits: Vec<i32> = order
+        .iter()
+        .map(|&i| i32::try_from(checks[i].1.max(1)).unwrap_or(i32::MAX))
+        .collect();
+    let windows: Vec<i32> = order
+        .iter()
+        .map(|&i| i32::try_from(checks[i].2.as_secs().max(1)).unwrap_or(i32::MAX))
+        .collect();
+    let rows: Vec<(bool, i32, DateTime<Utc>)> = sqlx::query_as(
+        "select r.allowed, r.remaining, r.reset_at
+         from unnest($1::text[], $2::int4[], $3::int4[]) with ordinality
+           as c(key, max_requests, window_seconds, position)
+         cross join lateral public.consume_rate_limit(c.key, c.max_requests, c.window_seconds) as r
+         order by c.position",
+    )
+    .bind(&keys)
+    .bind(&limits)
+    .bind(&windows)
+    .fetch_all(db)
+    .await?;
+    if rows.len() != checks.len() {
+        return Err(sqlx::Error::Protocol(format!(
+            "consume_rate_limit answered {} rows for {} keys",
+            rows.len(),
+            checks.len()
+        )));
+    }
+    let mut decisions = vec![None; checks.len()];
+    for (&i, (allowed, remaining, reset_at)) in order.iter().zip(rows) {
+        decisions[i] = Some(RateLimitDecision {
+            allowed,
+            remaining: u32::try_from(remaining).unwrap_or(0),
+            reset_at,
+        });
+    }
+    Ok(decisions.into_iter().flatten().collect())
+}
+
 /// Deletes buckets whose window ended and that were idle for `older_than`; returns how many.
 pub async fn cleanup(db: impl PgExecutor<'_>, older_than: Duration) -> Result<u64, sqlx::Error> {
     let older_than = PgInterval::try_from(older_than).map_err(sqlx::Error::Encode)?;
@@ -234,36 +282,43 @@ impl RateLimiter {
     /// Counts one request from `subject` against every policy (each keeps its own counter) and
     /// returns the answer the client must heed. Never fails: see the module's fallback rule.
     pub async fn check(&self, policies: &[Policy], subject: &Subject<'_>) -> RateLimit {
-        let mut answer: Option<RateLimit> = None;
-        for policy in policies {
-            let key = subject.key(policy);
-            let decision = self.consume(&key, policy.quota).await;
-            let this = RateLimit::from_decision(decision, policy.quota.limit);
-            answer = Some(answer.map_or(this, |so_far| so_far.stricter(this)));
-        }
-        answer.unwrap_or(RateLimit {
-            allowed: true,
-            limit: 0,
-            remaining: 0,
-            reset_secs: 0,
-        })
+        let checks: Vec<(String, Quota)> = policies
+            .iter()
+            .map(|policy| (subject.key(policy), policy.quota))
+            .collect();
+        self.consume(&checks)
+            .await
+            .into_iter()
+            .zip(policies)
+            .map(|(decision, policy)| RateLimit::from_decision(decision, policy.quota.limit))
+            .reduce(RateLimit::stricter)
+            .unwrap_or(RateLimit {
+                allowed: true,
+                limit: 0,
+                remaining: 0,
+                reset_secs: 0,
+            })
     }
 
-    async fn consume(&self, key: &str, quota: Quota) -> RateLimitDecision {
+    /// One decision per check, in order: from the database in one round trip, or from memory.
+    async fn consume(&self, checks: &[(String, Quota)]) -> Vec<RateLimitDecision> {
         if let Some(pool) = &self.pool
+            && !checks.is_empty()
             && !self.outage.resting()
         {
-            let checked = tokio::time::timeout(
-                self.db_timeout,
-                consume(pool, key, quota.limit, quota.window),
-            )
-            .await;
+            let batch: Vec<(&str, u32, Duration)> = checks
+                .iter()
+                .map(|(key, quota)| (key.as_str(), quota.limit, quota.window))
+                .collect();
+            let checked = tokio::time::timeout(self.db_timeout, consume_many(pool, &batch)).await;
             match checked {
-                Ok(Ok(decision)) => {
+                Ok(Ok(decisions)) => {
                     self.outage.ended();
-                    self.memory
-                        .remember(key, quota.limit, quota.window, &decision);
-                    return decision;
+                    for ((key, quota), decision) in checks.iter().zip(&decisions) {
+                        self.memory
+                            .remember(key, quota.limit, quota.window, decision);
+                    }
+                    return decisions;
                 }
                 Ok(Err(error)) => self.outage.began(&error),
                 Err(_) => self.outage.began(&format_args!(
@@ -272,7 +327,10 @@ impl RateLimiter {
                 )),
             }
         }
-        self.memory.consume(key, quota.limit, quota.window)
+        checks
+            .iter()
+            .map(|(key, quota)| self.memory.consume(key, quota.limit, quota.window))
+            .collect()
     }
 
     /// A layer that limits a route by client address under `policies` (one line per route).

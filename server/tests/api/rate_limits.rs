@@ -435,3 +435,67 @@ async fn with_the_database_down_the_server_still_refuses_past_the_limit_and_answ
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn two_policies_in_one_check_are_exact_across_two_limiters_on_one_database() {
+    let db = TestDb::migrated().await;
+    let limiters = [
+        Arc::new(RateLimiter::postgres(db.pool.clone())),
+        Arc::new(RateLimiter::postgres(db.pool.clone())),
+    ];
+    // Per address + email 37, per address 50: 100 attempts at one account allow 37, and each
+    // counted against the address too.
+    const POLICIES: [Policy; 2] = [
+        Policy::new("sign-in", KeyKind::IpEmail, Quota::new(37, 900)),
+        Policy::new("sign-in", KeyKind::Ip, Quota::new(50, 900)),
+    ];
+    let checks = (0..100).map(|i| {
+        let limiter = limiters[i % 2].clone();
+        async move {
+            let subject = Subject::ip_and_email("203.0.113.9".parse().unwrap(), "ana@kilat.id");
+            limiter.check(&POLICIES, &subject).await
+        }
+    });
+    let answers = futures_join_all(checks).await;
+    assert_eq!(answers.iter().filter(|a| a.allowed).count(), 37);
+    let counts: Vec<i32> =
+        sqlx::query_scalar("select count from public.rate_limit_buckets order by key")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    // The count stops just past the limit: 38 of 37, 51 of 50.
+    assert_eq!(counts.len(), 2);
+    assert!(counts.contains(&38) && counts.contains(&51), "{counts:?}");
+}
+
+#[tokio::test]
+async fn several_keys_in_one_round_trip_count_like_one_at_a_time() {
+    use kilat_server::ratelimit::{consume, consume_many};
+    let db = TestDb::migrated().await;
+    let minute = Duration::from_secs(60);
+    let batch = [
+        ("a", 2, minute),
+        ("b", 1, minute),
+        ("c", 5, Duration::from_secs(10)),
+    ];
+    let first = consume_many(&db.pool, &batch).await.unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|d| (d.allowed, d.remaining))
+            .collect::<Vec<_>>(),
+        [(true, 1), (true, 0), (true, 4)],
+        "answered in order"
+    );
+    let second = consume_many(&db.pool, &batch).await.unwrap();
+    assert_eq!(
+        second
+            .iter()
+            .map(|d| (d.allowed, d.remaining))
+            .collect::<Vec<_>>(),
+        [(true, 0), (false, 0), (true, 3)]
+    );
+    let single = consume(&db.pool, "b", 2, minute).await.unwrap();
+    assert!(!single.allowed, "the same counters as consume");
+    assert_eq!(consume_many(&db.pool, &[]).await.unwrap(), []);
+}
