@@ -1,11 +1,29 @@
 //! `GET /api/health`: is this instance able to serve? 200 when yes, 503 when not.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
-use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
 use serde::Serialize;
+use sqlx::PgPool;
 
-use crate::{config::FeatureState, db::migrations, startup::AppState};
+use crate::{
+    config::{Config, FeatureState},
+    db::migrations,
+};
+
+/// What the health check reads: the database it probes and the configuration it reports.
+#[derive(Clone)]
+pub struct HealthCheck {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+}
+
+/// `GET /api/health`, answered from `check`.
+pub fn router<S: Clone + Send + Sync + 'static>(check: HealthCheck) -> Router<S> {
+    Router::new()
+        .route("/api/health", get(health))
+        .with_state(check)
+}
 
 #[derive(Serialize)]
 pub struct Health {
@@ -28,7 +46,7 @@ pub struct MigrationHealth {
     pub pending: Option<usize>,
 }
 
-pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn health(State(state): State<HealthCheck>) -> impl IntoResponse {
     let started = Instant::now();
     let database_ok = sqlx::query("select 1").execute(&state.pool).await.is_ok();
     let latency_ms =

@@ -3,17 +3,12 @@
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
-use axum::{
-    Router,
-    extract::FromRef,
-    routing::get,
-    serve::{ListenerExt, TapIo},
-};
+use axum::{Router, extract::FromRef};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use sqlx::PgPool;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use tower::Layer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
@@ -30,10 +25,10 @@ use crate::{
     },
     config::{Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, MailTarget, SupabaseTarget},
     db::{self, migrations::MIGRATOR},
-    health, http_layers,
+    health, http_layers, listener,
     local::{self, mail_twin::Mailbox},
     mail::Mailer,
-    net,
+    net, outbound,
     ratelimit::{AuthPolicies, RateLimiter},
 };
 
@@ -92,6 +87,8 @@ impl Application {
         if !config.site_url_is_set() && bound.ip().is_loopback() {
             config.site_url = format!("http://{bound}");
         }
+        // One connection pool for every provider client (and the twin's mail to the mail twin).
+        let http = outbound::http_client();
         // The key the twin accepts and the client sends, derived once from the local secret.
         let twin_anon_key = match &config.supabase {
             SupabaseTarget::LocalTwin { jwt_secret, .. } => {
@@ -117,6 +114,7 @@ impl Application {
                 },
                 autoconfirm: !email_confirmation,
                 access_token_ttl: *access_token_ttl,
+                http: http.clone(),
             }),
             SupabaseTarget::Hosted { .. } => None,
         };
@@ -131,13 +129,16 @@ impl Application {
             }
         };
         let mailer = match (&config.mail, &stand_ins) {
-            (MailTarget::Resend { api_key, .. }, _) => Mailer::new(RESEND_API, api_key),
+            (MailTarget::Resend { api_key, .. }, _) => {
+                Mailer::new(http.clone(), RESEND_API, api_key)
+            }
             (MailTarget::LocalTwin { .. }, Some(stand_ins)) => Mailer::new(
+                http.clone(),
                 format!("{}/resend", stand_ins.base_url),
                 crate::config::LOCAL_RESEND_KEY,
             ),
             // Production without RESEND_API_KEY: the mail feature reports missing configuration.
-            (MailTarget::LocalTwin { .. }, None) => Mailer::new(RESEND_API, ""),
+            (MailTarget::LocalTwin { .. }, None) => Mailer::new(http.clone(), RESEND_API, ""),
         };
         let (supabase_url, anon_key, jwt_secret) = match (&config.supabase, &stand_ins) {
             (
@@ -161,6 +162,7 @@ impl Application {
         let verifier = TokenVerifier::new(VerifierConfig::for_supabase(
             &supabase_url,
             jwt_secret.map(JwtSecret::from),
+            http.clone(),
         ))
         .context("cannot set up access-token verification")?;
         let limiter = Arc::new(RateLimiter::from_settings(
@@ -168,7 +170,7 @@ impl Application {
             pool.clone(),
         ));
         let identity = Arc::new(IdentityService {
-            auth: SupabaseAuth::new(&supabase_url, anon_key),
+            auth: SupabaseAuth::new(http, &supabase_url, anon_key),
             verifier,
             pool: pool.clone(),
             confirm_url: format!("{}/auth/confirm", config.site_url),
@@ -207,24 +209,13 @@ impl Application {
     ) -> std::io::Result<()> {
         // With connection info: the client's address starts from the socket's peer (`net`).
         axum::serve(
-            without_nagle(self.listener),
+            listener::without_nagle(self.listener),
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
     }
-}
-
-/// Accepts connections with TCP_NODELAY: streamed pages write in several chunks, and without
-/// it each later chunk waits for the client's delayed ACK (about 40 ms on Linux).
-pub fn without_nagle(listener: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
-    fn no_delay(stream: &mut TcpStream) {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    }
-    listener.tap_io(no_delay as fn(&mut TcpStream))
 }
 
 fn router(state: AppState) -> Router {
@@ -258,7 +249,10 @@ fn router(state: AppState) -> Router {
     .with_secure(state.config.secure_cookies())
     .with_expiry(Expiry::OnInactivity(session::SIGNED_IN_LIFETIME));
     let router = Router::new()
-        .route("/api/health", get(health::health))
+        .merge(health::router(health::HealthCheck {
+            pool: state.pool.clone(),
+            config: state.config.clone(),
+        }))
         .merge(auth::routes::router(state.identity.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -58,6 +58,9 @@ const JWKS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 /// While the JWKS cannot be refreshed, how long after going stale the last good set is still
 /// trusted: a Supabase outage of up to an hour does not take sign-in down.
 pub const JWKS_GRACE: Duration = Duration::from_secs(60 * 60);
+/// How long one JWKS fetch may take: shorter than other outbound calls, since a verification
+/// with no usable key set waits for it.
+const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// A JWKS larger than this is refused (Supabase's holds a handful of keys, well under 10 KiB).
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 /// A token longer than this is refused before any parsing.
@@ -102,19 +105,35 @@ pub struct VerifierConfig {
     pub issuer: String,
     /// The JWT secret for HS256 tokens; `None` refuses HS256 tokens.
     pub hs256_secret: Option<JwtSecret>,
-    /// Where the project's public keys are (`{SUPABASE_URL}/auth/v1/.well-known/jwks.json`);
-    /// `None` refuses ES256 / RS256 tokens.
-    pub jwks_url: Option<String>,
+    /// Where the project's public keys are; `None` refuses ES256 / RS256 tokens.
+    pub jwks: Option<JwksSource>,
+}
+
+/// The project's published public keys: their address and the client that fetches them.
+#[derive(Debug, Clone)]
+pub struct JwksSource {
+    /// `{SUPABASE_URL}/auth/v1/.well-known/jwks.json`.
+    pub url: String,
+    /// The server's shared outbound client ([`crate::outbound::http_client`]).
+    pub http: reqwest::Client,
 }
 
 impl VerifierConfig {
-    /// The issuer and JWKS address of the Supabase project (or local twin) at `supabase_url`.
-    pub fn for_supabase(supabase_url: &str, hs256_secret: Option<JwtSecret>) -> Self {
+    /// The issuer and JWKS address of the Supabase project (or local twin) at `supabase_url`,
+    /// whose keys are fetched with `http`.
+    pub fn for_supabase(
+        supabase_url: &str,
+        hs256_secret: Option<JwtSecret>,
+        http: reqwest::Client,
+    ) -> Self {
         let base = supabase_url.trim_end_matches('/');
         Self {
             issuer: format!("{base}/auth/v1"),
             hs256_secret,
-            jwks_url: Some(format!("{base}/auth/v1/.well-known/jwks.json")),
+            jwks: Some(JwksSource {
+                url: format!("{base}/auth/v1/.well-known/jwks.json"),
+                http,
+            }),
         }
     }
 }
@@ -128,8 +147,6 @@ pub enum ConfigError {
     EmptySecret,
     #[error("the JWKS URL `{url}` is not a valid http(s) URL: {reason}")]
     InvalidJwksUrl { url: String, reason: String },
-    #[error("cannot build the HTTP client for fetching the JWKS: {0}")]
-    HttpClient(String),
 }
 
 /// Why an access token was refused.
@@ -336,8 +353,8 @@ impl TokenVerifier {
             Some(secret) => Some(DecodingKey::from_secret(secret.as_bytes())),
             None => None,
         };
-        let jwks = match config.jwks_url {
-            Some(url) => Some(Arc::new(JwksCache::new(&url, timing)?)),
+        let jwks = match config.jwks {
+            Some(source) => Some(Arc::new(JwksCache::new(source, timing)?)),
             None => None,
         };
 
@@ -660,23 +677,18 @@ struct JwksCache {
 }
 
 impl JwksCache {
-    fn new(url: &str, timing: JwksTiming) -> Result<Self, ConfigError> {
+    fn new(JwksSource { url, http }: JwksSource, timing: JwksTiming) -> Result<Self, ConfigError> {
         let invalid = |reason: String| ConfigError::InvalidJwksUrl {
-            url: url.to_owned(),
+            url: url.clone(),
             reason,
         };
-        let parsed = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+        let parsed = reqwest::Url::parse(&url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(invalid(format!(
                 "scheme {} is not http(s)",
                 parsed.scheme()
             )));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         Ok(Self {
             url: parsed,
             http,
@@ -840,6 +852,7 @@ impl JwksCache {
             .http
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(JWKS_FETCH_TIMEOUT)
             .send()
             .await
             .map_err(|e| format!("GET {url}: {e}"))?;
@@ -889,6 +902,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::outbound::http_client;
 
     const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
     const LOCAL_ISSUER: &str = "http://127.0.0.1:54321/auth/v1";
@@ -950,7 +964,7 @@ mod tests {
         TokenVerifier::new(VerifierConfig {
             issuer: LOCAL_ISSUER.to_owned(),
             hs256_secret: Some(SECRET.into()),
-            jwks_url: None,
+            jwks: None,
         })
         .unwrap()
     }
@@ -1143,14 +1157,18 @@ mod tests {
         }
 
         fn verifier_with(&self, timing: JwksTiming) -> TokenVerifier {
-            TokenVerifier::with_timing(VerifierConfig::for_supabase(&self.base_url, None), timing)
-                .unwrap()
+            TokenVerifier::with_timing(
+                VerifierConfig::for_supabase(&self.base_url, None, http_client()),
+                timing,
+            )
+            .unwrap()
         }
 
         fn verifier(&self, secret: Option<&str>) -> TokenVerifier {
             TokenVerifier::new(VerifierConfig::for_supabase(
                 &self.base_url,
                 secret.map(JwtSecret::from),
+                http_client(),
             ))
             .unwrap()
         }
@@ -1333,7 +1351,10 @@ mod tests {
         let only_jwks = TokenVerifier::new(VerifierConfig {
             issuer: LOCAL_ISSUER.to_owned(),
             hs256_secret: None,
-            jwks_url: Some("http://127.0.0.1:9/jwks.json".to_owned()),
+            jwks: Some(JwksSource {
+                url: "http://127.0.0.1:9/jwks.json".to_owned(),
+                http: http_client(),
+            }),
         })
         .unwrap();
         let token = sign_hs256(&claims(LOCAL_ISSUER), SECRET.as_bytes());
@@ -1353,7 +1374,7 @@ mod tests {
         let empty_secret = VerifierConfig {
             issuer: LOCAL_ISSUER.to_owned(),
             hs256_secret: Some("".into()),
-            jwks_url: None,
+            jwks: None,
         };
         assert_eq!(
             TokenVerifier::new(empty_secret).unwrap_err(),
@@ -1537,7 +1558,7 @@ mod tests {
             ..JwksTiming::default()
         };
         let verifier = TokenVerifier::with_timing(
-            VerifierConfig::for_supabase(&server.base_url, None),
+            VerifierConfig::for_supabase(&server.base_url, None, http_client()),
             timing,
         )
         .unwrap();
@@ -1682,8 +1703,12 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let closed = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
-        let verifier =
-            TokenVerifier::new(VerifierConfig::for_supabase(&closed, Some(SECRET.into()))).unwrap();
+        let verifier = TokenVerifier::new(VerifierConfig::for_supabase(
+            &closed,
+            Some(SECRET.into()),
+            http_client(),
+        ))
+        .unwrap();
         let claims = claims(verifier.issuer());
         let error = verifier
             .verify(&EcKey::generate("a").sign(&claims))

@@ -1,8 +1,6 @@
 //! A client for Supabase Auth (GoTrue) over its HTTP protocol — the same code path against a
 //! hosted project and against the local twin.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -122,13 +120,9 @@ struct ErrorBody {
 }
 
 impl SupabaseAuth {
-    /// `project_url` is `SUPABASE_URL` (or the local twin's address).
-    pub fn new(project_url: &str, anon_key: impl Into<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("the HTTP client builds");
+    /// `project_url` is `SUPABASE_URL` (or the local twin's address); `http` is the server's
+    /// shared outbound client ([`crate::outbound::http_client`]).
+    pub fn new(http: reqwest::Client, project_url: &str, anon_key: impl Into<String>) -> Self {
         Self {
             http,
             base: format!("{}/auth/v1", project_url.trim_end_matches('/')),
@@ -372,7 +366,11 @@ mod tests {
             assert!(!debug.contains("refresh-token-value"), "{debug}");
             assert!(debug.contains("ana@example.com"), "{debug}");
         }
-        let client = SupabaseAuth::new("http://127.0.0.1:54321", "anon-key-value");
+        let client = SupabaseAuth::new(
+            crate::outbound::http_client(),
+            "http://127.0.0.1:54321",
+            "anon-key-value",
+        );
         assert!(!format!("{client:?}").contains("anon-key-value"));
     }
 }

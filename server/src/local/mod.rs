@@ -45,6 +45,8 @@ pub struct AuthTwinSettings {
     pub mail_from: String,
     pub autoconfirm: bool,
     pub access_token_ttl: std::time::Duration,
+    /// The server's shared outbound client, for the twin's mail to the mail twin.
+    pub http: reqwest::Client,
 }
 
 impl std::fmt::Debug for AuthTwinSettings {
@@ -81,6 +83,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
             additional_redirect_urls: Vec::new(),
             site_url: auth.site_url,
             mailer: crate::mail::Mailer::new(
+                auth.http,
                 format!("{base_url}/resend"),
                 crate::config::LOCAL_RESEND_KEY,
             ),
@@ -91,7 +94,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
         router = router.nest("/auth/v1", auth_twin::router(twin));
     }
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(crate::startup::without_nagle(listener), router).await {
+        if let Err(error) = axum::serve(crate::listener::without_nagle(listener), router).await {
             tracing::error!(%error, "the local stand-in server stopped");
         }
     });
@@ -133,6 +136,7 @@ mod tests {
             mail_from: "a@b.id".into(),
             autoconfirm: false,
             access_token_ttl: std::time::Duration::from_secs(60),
+            http: crate::outbound::http_client(),
         };
         let debug = format!("{settings:?}");
         assert!(!debug.contains("twin-secret-bytes"), "{debug}");

@@ -1,7 +1,5 @@
 //! Email through Resend's API (`reference/providers.md`), or the local twin that speaks it.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 /// One message to send.
@@ -60,12 +58,13 @@ struct ResendError {
 }
 
 impl Mailer {
-    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .user_agent(concat!("kilat/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds");
+    /// `http` is the server's shared outbound client ([`crate::outbound::http_client`]), whose
+    /// user agent Resend requires.
+    pub fn new(
+        http: reqwest::Client,
+        base_url: impl Into<String>,
+        api_key: impl Into<String>,
+    ) -> Self {
         Self {
             http,
             base_url: base_url.into().trim_end_matches('/').to_string(),

@@ -12,6 +12,7 @@ use kilat_server::{
         mail_twin::{self, Mailbox},
     },
     mail::Mailer,
+    outbound::http_client,
 };
 use reqwest::{RequestBuilder, StatusCode, header};
 use serde_json::{Value, json};
@@ -47,7 +48,7 @@ async fn spawn_twin(autoconfirm: bool) -> Twin {
         api_external_url: base.clone(),
         site_url: SITE_URL.into(),
         additional_redirect_urls: vec!["http://app.test/**".into()],
-        mailer: Mailer::new(format!("{base}/resend"), "re_local"),
+        mailer: Mailer::new(http_client(), format!("{base}/resend"), "re_local"),
         mail_from: "Kilat <noreply@kilat.test>".into(),
         autoconfirm,
         access_token_ttl: Duration::from_secs(3600),
@@ -270,6 +271,7 @@ async fn verify_access_token(twin: &Twin, token: &str) -> kilat_server::auth::jw
     let verifier = TokenVerifier::new(VerifierConfig::for_supabase(
         &twin.base,
         Some(JwtSecret::from(SECRET)),
+        http_client(),
     ))
     .unwrap();
     verifier

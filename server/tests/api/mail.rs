@@ -1,6 +1,7 @@
 use kilat_server::{
     local,
     mail::{Email, MailError, Mailer},
+    outbound::http_client,
 };
 
 use crate::helpers::spawn_app;
@@ -19,7 +20,11 @@ fn welcome(to: &str) -> Email {
 #[tokio::test]
 async fn the_resend_client_delivers_to_the_local_twin_once_per_idempotency_key() {
     let stand_ins = local::start(0, None).await.unwrap();
-    let mailer = Mailer::new(format!("{}/resend", stand_ins.base_url), "re_test");
+    let mailer = Mailer::new(
+        http_client(),
+        format!("{}/resend", stand_ins.base_url),
+        "re_test",
+    );
 
     let first = mailer
         .send(&welcome("ana@kilat.id"), "signup-ana")
@@ -44,7 +49,8 @@ async fn the_resend_client_delivers_to_the_local_twin_once_per_idempotency_key()
 #[tokio::test]
 async fn the_twin_refuses_what_resend_refuses() {
     let stand_ins = local::start(0, None).await.unwrap();
-    let bad_address = Mailer::new(format!("{}/resend", stand_ins.base_url), "re_test")
+    let resend = format!("{}/resend", stand_ins.base_url);
+    let bad_address = Mailer::new(http_client(), &resend, "re_test")
         .send(&welcome("not-an-address"), "k1")
         .await
         .unwrap_err();
@@ -52,7 +58,7 @@ async fn the_twin_refuses_what_resend_refuses() {
         matches!(bad_address, MailError::Rejected { status: 422, .. }),
         "{bad_address:?}"
     );
-    let no_key = Mailer::new(format!("{}/resend", stand_ins.base_url), "")
+    let no_key = Mailer::new(http_client(), &resend, "")
         .send(&welcome("ana@kilat.id"), "k2")
         .await
         .unwrap_err();

@@ -6,6 +6,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha224, Sha256};
 
 use super::error::{ApiError, ApiResult};
+use crate::{auth::pkce::challenge_for, crypto::constant_time_eq};
 
 /// GoTrue's bcrypt cost.
 const BCRYPT_COST: u32 = 10;
@@ -64,10 +65,6 @@ pub(super) fn throwaway_password() -> String {
     opaque::<24>()
 }
 
-pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 pub(super) const PKCE_MISMATCH: &str =
     "code challenge does not match previously saved code verifier";
 
@@ -78,10 +75,8 @@ pub(super) fn verify_pkce(
     verifier: &str,
 ) -> Result<(), &'static str> {
     let matches = match method.to_ascii_lowercase().as_str() {
-        "s256" => {
-            let hashed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-            constant_time_eq(challenge.as_bytes(), hashed.as_bytes())
-        }
+        // The production client's own challenge: the twin checks exactly what the app sends.
+        "s256" => constant_time_eq(challenge.as_bytes(), challenge_for(verifier).as_bytes()),
         "plain" => constant_time_eq(challenge.as_bytes(), verifier.as_bytes()),
         _ => return Err("code challenge method not supported"),
     };

@@ -6,6 +6,8 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::crypto::constant_time_eq;
+
 use super::{
     Pkce, Twin, check_mail_frequency, create_flow_state, crypto,
     error::{ApiError, ApiResult},
@@ -121,7 +123,11 @@ pub(super) async fn verify(
 ) -> ApiResult<Step> {
     let status = user.email_change_confirm_status.unwrap_or(0);
     if !twin.config.autoconfirm && status == 0 && !user.email().is_empty() {
-        let (column, kind) = if user.email_change_token_current.as_deref() == Some(token_hash) {
+        let sent_to_current = user
+            .email_change_token_current
+            .as_deref()
+            .is_some_and(|stored| constant_time_eq(stored.as_bytes(), token_hash.as_bytes()));
+        let (column, kind) = if sent_to_current {
             ("email_change_token_current", "email_change_token_current")
         } else {
             ("email_change_token_new", "email_change_token_new")

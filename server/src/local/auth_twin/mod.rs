@@ -51,6 +51,7 @@ use sqlx::PgPool;
 
 use crate::{
     auth::jwt::{JwtSecret, TokenVerifier, VerifierConfig},
+    crypto::constant_time_eq,
     mail::Mailer,
 };
 use error::{ApiError, ApiResult};
@@ -116,7 +117,7 @@ pub fn router(config: AuthTwinConfig) -> Router {
     let verifier = TokenVerifier::new(VerifierConfig {
         issuer: issuer.clone(),
         hs256_secret: Some(JwtSecret::new(config.jwt_secret.clone())),
-        jwks_url: None,
+        jwks: None,
     })
     .expect("the local Auth twin needs a non-empty JWT secret");
     let twin = Twin(Arc::new(Inner {
@@ -175,8 +176,8 @@ async fn require_apikey(State(twin): State<Twin>, request: Request, next: Next) 
             "No `apikey` request header or url param was found.",
         ),
         Some(key)
-            if !crypto::constant_time_eq(key.as_bytes(), twin.config.anon_key.as_bytes())
-                && !crypto::constant_time_eq(key.as_bytes(), twin.service_role_key.as_bytes()) =>
+            if !constant_time_eq(key.as_bytes(), twin.config.anon_key.as_bytes())
+                && !constant_time_eq(key.as_bytes(), twin.service_role_key.as_bytes()) =>
         {
             gateway_refusal(
                 "Invalid API key",

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::crypto::constant_time_eq;
+
 use super::{
     Twin, crypto,
     email_change::{self, Step},
@@ -289,7 +291,11 @@ fn resolve_email_kind(kind: &str, user: &UserRow, token_hash: &str) -> String {
     if kind != "email" {
         return kind.to_string();
     }
-    if user.recovery_token.as_deref() == Some(token_hash) {
+    if user
+        .recovery_token
+        .as_deref()
+        .is_some_and(|stored| constant_time_eq(stored.as_bytes(), token_hash.as_bytes()))
+    {
         "magiclink".into()
     } else {
         "signup".into()
@@ -318,7 +324,10 @@ async fn verify_email_and_code(
         stored
             .as_deref()
             .filter(|s| !s.is_empty())
-            .is_some_and(|s| s == hash || s == pkce_hash)
+            .is_some_and(|s| {
+                constant_time_eq(s.as_bytes(), hash.as_bytes())
+                    || constant_time_eq(s.as_bytes(), pkce_hash.as_bytes())
+            })
             && !expired(sent_at, lifetime)
     };
     let confirmation = valid(
