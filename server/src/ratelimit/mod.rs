@@ -9,8 +9,9 @@
 //! When the database fails (or does not answer within [`DB_CHECK_TIMEOUT`]) at the moment of a
 //! check, that check is counted in memory instead, continuing from the last count the database
 //! gave this process, and a warning is logged when the outage starts (and a note when it ends).
-//! For [`DB_RETRY_AFTER`] after a failure, checks go straight to memory rather than each
-//! waiting for the timeout. An outage neither lifts the limits nor takes the route down.
+//! After a failure, checks go straight to memory rather than each waiting for the timeout, and
+//! every [`DB_RETRY_AFTER`] one of them asks the database again. An outage neither lifts the
+//! limits nor takes the route down.
 //!
 //! Every limited answer carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 //! `X-RateLimit-Reset` (seconds until the window ends); a refusal is 429 with `Retry-After`.
@@ -36,9 +37,11 @@ pub use self::{
 };
 
 /// How long a check waits for the database before counting in memory instead.
-pub const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// As long as the pool waits for a free connection, so that a busy database is not mistaken for
+/// a failed one (which would count in this process only).
+pub const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 /// After a failed check, how long checks count in memory before asking the database again.
-pub const DB_RETRY_AFTER: Duration = Duration::from_secs(1);
+pub const DB_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// The answer for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,29 +149,57 @@ pub struct RateLimiter {
 }
 
 /// Whether the database is failing, so that an outage is logged once when it starts and once
-/// when it ends, and checks during it do not each wait for the timeout.
+/// when it ends, and checks during it do not each wait for the timeout: after a failure, checks
+/// count in memory; every [`DB_RETRY_AFTER`] one check at a time asks the database again.
 #[derive(Default)]
 struct Outage {
+    state: Mutex<OutageState>,
+}
+
+#[derive(Default)]
+struct OutageState {
     /// When the last database check failed; `None` while the database answers.
-    last_failure: Mutex<Option<Instant>>,
+    failed_at: Option<Instant>,
+    /// When the check now asking the database again started.
+    probe_since: Option<Instant>,
 }
 
 impl Outage {
-    fn state(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.last_failure
+    fn state(&self) -> std::sync::MutexGuard<'_, OutageState> {
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Just failed: count in memory without asking the database again for a moment.
-    fn resting(&self) -> bool {
-        self.state()
-            .is_some_and(|failed| failed.elapsed() < DB_RETRY_AFTER)
+    /// Whether this check should count in memory without asking the database. A probe that
+    /// never finished (its request was dropped) stops counting as one after `timeout`.
+    fn skip_database(&self, timeout: Duration) -> bool {
+        self.skip_database_at(timeout, Instant::now())
+    }
+
+    fn skip_database_at(&self, timeout: Duration, now: Instant) -> bool {
+        let mut state = self.state();
+        let Some(failed_at) = state.failed_at else {
+            return false;
+        };
+        if now.saturating_duration_since(failed_at) < DB_RETRY_AFTER
+            || state
+                .probe_since
+                .is_some_and(|since| now.saturating_duration_since(since) < timeout)
+        {
+            return true;
+        }
+        state.probe_since = Some(now);
+        false
     }
 
     fn began(&self, error: &dyn std::fmt::Display) {
+        self.began_at(error, Instant::now());
+    }
+
+    fn began_at(&self, error: &dyn std::fmt::Display, now: Instant) {
         let mut state = self.state();
-        if state.is_none() {
+        if state.failed_at.is_none() {
             tracing::warn!(
                 %error,
                 "rate limits: the database failed; counting in memory until it answers again"
@@ -176,12 +207,14 @@ impl Outage {
         } else {
             tracing::debug!(%error, "rate limits: the database still fails");
         }
-        *state = Some(Instant::now());
+        state.failed_at = Some(now);
+        state.probe_since = None;
     }
 
     fn ended(&self) {
         let mut state = self.state();
-        if state.take().is_some() {
+        state.probe_since = None;
+        if state.failed_at.take().is_some() {
             tracing::info!("rate limits: the database answers again; counting there");
         }
     }
@@ -304,7 +337,7 @@ impl RateLimiter {
     async fn consume(&self, checks: &[(String, Quota)]) -> Vec<RateLimitDecision> {
         if let Some(pool) = &self.pool
             && !checks.is_empty()
-            && !self.outage.resting()
+            && !self.outage.skip_database(self.db_timeout)
         {
             let batch: Vec<(&str, u32, Duration)> = checks
                 .iter()
@@ -336,5 +369,92 @@ impl RateLimiter {
     /// A layer that limits a route by client address under `policies` (one line per route).
     pub fn per_ip(self: &Arc<Self>, policies: &[Policy]) -> LimitLayer {
         LimitLayer::new(self.clone(), policies)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn during_an_outage_one_check_at_a_time_asks_the_database_again() {
+        let outage = Outage::default();
+        let timeout = Duration::from_secs(5);
+        let t0 = Instant::now();
+        assert!(!outage.skip_database_at(timeout, t0), "healthy: ask");
+        outage.began_at(&"refused", t0);
+        assert!(outage.skip_database_at(timeout, t0 + Duration::from_secs(1)));
+        let retry = t0 + DB_RETRY_AFTER;
+        assert!(!outage.skip_database_at(timeout, retry), "the probe asks");
+        assert!(outage.skip_database_at(timeout, retry), "the others wait");
+        assert!(
+            !outage.skip_database_at(timeout, retry + timeout),
+            "a probe that never finished no longer counts"
+        );
+        outage.began_at(&"still refused", retry + timeout);
+        assert!(outage.skip_database_at(timeout, retry + timeout));
+        outage.ended();
+        assert!(!outage.skip_database_at(timeout, retry + timeout));
+        assert!(!outage.skip_database_at(timeout, retry + timeout));
+    }
+
+    #[test]
+    fn the_stricter_answer_is_the_refusal_or_the_fewest_left() {
+        let answer = |allowed, remaining, reset_secs| RateLimit {
+            allowed,
+            limit: 10,
+            remaining,
+            reset_secs,
+        };
+        let refused_long = answer(false, 0, 900);
+        let refused_short = answer(false, 0, 60);
+        let low = answer(true, 1, 60);
+        let high = answer(true, 5, 900);
+        assert_eq!(low.stricter(refused_short), refused_short);
+        assert_eq!(refused_short.stricter(refused_long), refused_long);
+        assert_eq!(refused_long.stricter(refused_short), refused_long);
+        assert_eq!(high.stricter(low), low);
+        assert_eq!(low.stricter(high), low);
+        assert_eq!(
+            answer(true, 1, 60).stricter(answer(true, 1, 900)),
+            answer(true, 1, 900),
+            "equally few left: the longer wait"
+        );
+    }
+
+    #[test]
+    fn headers_say_the_limit_what_is_left_and_when_to_retry() {
+        let allowed = RateLimit {
+            allowed: true,
+            limit: 10,
+            remaining: 3,
+            reset_secs: 42,
+        };
+        let headers: Vec<String> = allowed
+            .headers()
+            .iter()
+            .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "x-ratelimit-limit: 10",
+                "x-ratelimit-remaining: 3",
+                "x-ratelimit-reset: 42"
+            ]
+        );
+        let refused = RateLimit {
+            allowed: false,
+            remaining: 0,
+            reset_secs: 0,
+            ..allowed
+        };
+        assert!(
+            refused
+                .headers()
+                .iter()
+                .any(|(name, value)| name == "retry-after" && value == "1"),
+            "never Retry-After: 0"
+        );
     }
 }
