@@ -319,7 +319,8 @@ impl RateLimiter {
             .iter()
             .map(|policy| (subject.key(policy), policy.quota))
             .collect();
-        self.consume(&checks)
+        let answer = self
+            .consume(&checks)
             .await
             .into_iter()
             .zip(policies)
@@ -330,7 +331,17 @@ impl RateLimiter {
                 limit: 0,
                 remaining: 0,
                 reset_secs: 0,
-            })
+            });
+        if !answer.allowed {
+            // The request's span names the route and the request id; the key holds the address.
+            tracing::info!(
+                policy = policies.first().map_or("", |policy| policy.name),
+                limit = answer.limit,
+                retry_after_secs = answer.retry_after_secs(),
+                "refused by a rate limit"
+            );
+        }
+        answer
     }
 
     /// One decision per check, in order: from the database in one round trip, or from memory.
