@@ -97,3 +97,45 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_forwarded_hop_is_record
         Some("127.0.0.1")
     );
 }
+
+/// `/auth/google` from a browser whose requests carry `X-Forwarded-For: forwarded`.
+async fn google_start(app: &TestApp, forwarded: &str) -> u16 {
+    browser_forwarding(app, forwarded)
+        .get("/auth/google")
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_escape_a_rate_limit() {
+    let (app, _) = spawn_app_with(&[("RATE_LIMIT_GOOGLE", "2/15m")]).await;
+    let mut answers = Vec::new();
+    for i in 0..4 {
+        answers.push(google_start(&app, &format!("198.51.100.{i}")).await);
+    }
+    assert_eq!(
+        answers,
+        [303, 303, 429, 429],
+        "one client, whatever it claims"
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_rate_limit() {
+    let (app, _) = spawn_app_with(&[
+        ("RATE_LIMIT_GOOGLE", "2/15m"),
+        ("TRUSTED_PROXIES", "127.0.0.0/8"),
+    ])
+    .await;
+    for client in ["198.51.100.1", "6.6.6.6, 198.51.100.2"] {
+        let answers = [
+            google_start(&app, client).await,
+            google_start(&app, client).await,
+            google_start(&app, client).await,
+        ];
+        assert_eq!(answers, [303, 303, 429], "{client}");
+    }
+    // A forged left-most hop does not make the proxy's client someone else.
+    assert_eq!(google_start(&app, "203.0.113.50, 198.51.100.1").await, 429);
+}
