@@ -97,6 +97,8 @@ pub async fn consume_many(
         .iter()
         .map(|&i| i32::try_from(checks[i].2.as_secs().max(1)).unwrap_or(i32::MAX))
         .collect();
+    // Checked at run time (every integration test of a limited route runs it; see
+    // `several_keys_in_one_round_trip_count_like_one_at_a_time`), not by `query!`.
     let rows: Vec<(bool, i32, DateTime<Utc>)> = sqlx::query_as(
         "select r.allowed, r.remaining, r.reset_at
          from unnest($1::text[], $2::int4[], $3::int4[]) with ordinality
