@@ -7,7 +7,11 @@ user-scoped query under RLS, then SSR), the rate-limited Google start, and a pas
 (dominated by bcrypt in the Auth twin, as on Supabase). The server must run with rate-limit
 budgets large enough for these rounds (./scripts/bench sets them).
 
-Usage: python3 bench/requests.py http://127.0.0.1:PORT
+With WHERE (where the limiter counts, e.g. "in memory"), only the two rate-limited rows are
+timed, named with it: the bench runs them again against a server whose limiter counts in
+memory, to show what PostgreSQL adds.
+
+Usage: python3 bench/requests.py http://127.0.0.1:PORT [WHERE]
 """
 
 import http.client
@@ -19,7 +23,7 @@ import urllib.parse
 import uuid
 
 ROUNDS = 300
-SIGN_INS = 10
+SIGN_INS = 50
 
 
 def connect(base):
@@ -72,6 +76,7 @@ def timed(conn, base, method, path, rounds, cookie=None, form=None, expect=(200,
 
 def main():
     base = sys.argv[1].rstrip("/")
+    only_limited_where = sys.argv[2] if len(sys.argv) > 2 else None
     conn = connect(base)
     email = f"bench-{uuid.uuid4().hex[:12]}@kilat.id"
     password = "rahasia-bench-123"
@@ -87,19 +92,22 @@ def main():
 
     sign_in = server_fn_path(conn, base, "/auth/login", "sign_in")
 
-    rows = [
+    pages = [
         (f"anonymous landing page `/`, p50 / p95 of {ROUNDS}",
-         timed(conn, base, "GET", "/", ROUNDS)),
+         lambda: timed(conn, base, "GET", "/", ROUNDS)),
         (f"signed-in `/dashboard` (session + token check + RLS query + SSR), p50 / p95 of {ROUNDS}",
-         timed(conn, base, "GET", "/dashboard", ROUNDS, cookie)),
-        (f"rate-limited Google start `/auth/google` (limit check in PostgreSQL + session write + redirect), p50 / p95 of {ROUNDS}",
-         timed(conn, base, "GET", "/auth/google", ROUNDS, cookie, expect=(302, 303))),
-        (f"password sign-in through the Auth twin (bcrypt; two limit checks), p50 / p95 of {SIGN_INS}",
-         timed(conn, base, "POST", sign_in, SIGN_INS,
-               form={"email": email, "password": password}, expect=(302, 303))),
+         lambda: timed(conn, base, "GET", "/dashboard", ROUNDS, cookie)),
     ]
-    for label, value in rows:
-        print(f"| {label} | {value} |")
+    where = only_limited_where or "in PostgreSQL"
+    limited = [
+        (f"rate-limited Google start `/auth/google` (limit check {where} + session write + redirect), p50 / p95 of {ROUNDS}",
+         lambda: timed(conn, base, "GET", "/auth/google", ROUNDS, cookie, expect=(302, 303))),
+        (f"password sign-in through the Auth twin (bcrypt; two limit checks {where}), p50 / p95 of {SIGN_INS}",
+         lambda: timed(conn, base, "POST", sign_in, SIGN_INS,
+                       form={"email": email, "password": password}, expect=(302, 303))),
+    ]
+    for name, measure in (limited if only_limited_where else pages + limited):
+        print(f"| {name} | {measure()} |")
 
 
 if __name__ == "__main__":
