@@ -9,6 +9,7 @@ pub mod domain;
 pub mod identity;
 pub mod pages;
 pub mod ports;
+pub mod refusal;
 mod shell;
 
 pub use shell::{App, shell};

@@ -11,7 +11,7 @@ use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::pages::{
     admin::AdminPage, auth_error::AuthErrorPage, dashboard::DashboardPage,
     dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage, landing::LandingPage,
-    login::LoginPage, not_found::NotFound, settings::SettingsPage, sign_up::SignUpPage,
+    login::LoginPage, magic_link_sent::MagicLinkSentPage, not_found::NotFound, settings::SettingsPage, sign_up::SignUpPage,
     sign_up_success::SignUpSuccessPage, update_password::UpdatePasswordPage,
     verify_email::VerifyEmailPage,
 };
@@ -39,6 +39,7 @@ macro_rules! lazy_pages {
 lazy_pages! {
     DevMailboxRoute => DevMailboxPage,
     LoginRoute => LoginPage,
+    MagicLinkSentRoute => MagicLinkSentPage,
     SignUpRoute => SignUpPage,
     SignUpSuccessRoute => SignUpSuccessPage,
     VerifyEmailRoute => VerifyEmailPage,
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/login") view={Lazy::<LoginRoute>::new()}/>
                     <Route path=path!("/auth/sign-up") view={Lazy::<SignUpRoute>::new()}/>
                     <Route path=path!("/auth/sign-up-success") view={Lazy::<SignUpSuccessRoute>::new()}/>
+                    <Route path=path!("/auth/magic-link-sent") view={Lazy::<MagicLinkSentRoute>::new()}/>
                     <Route path=path!("/auth/verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
                     <Route path=path!("/auth/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
                     <Route path=path!("/auth/update-password") view={Lazy::<UpdatePasswordRoute>::new()}/>

@@ -67,7 +67,7 @@ test("sign in with a magic link from the mailbox", async ({ page }) => {
   const form = page.getByTestId("magic-link-form");
   await form.locator('input[name="email"]').fill(email);
   await form.locator('button[type="submit"]').click();
-  await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
+  await expect(page).toHaveURL(/\/auth\/magic-link-sent$/);
 
   await page.goto("/dev/mailbox");
   const mail = page.getByTestId("mail").filter({ hasText: email }).first();

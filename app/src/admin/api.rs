@@ -3,13 +3,13 @@
 
 use leptos::prelude::*;
 
-use super::AdminOverview;
 #[cfg(feature = "ssr")]
-use super::{AdminConsole, AdminError};
+use super::AdminConsole;
+use super::{AdminError, AdminOverview};
 
 /// `None` (with status 404) when the caller is not an admin.
 #[cfg(feature = "ssr")]
-fn answer<T>(result: Result<T, AdminError>) -> Result<Option<T>, ServerFnError> {
+fn answer<T>(result: Result<T, AdminError>) -> Result<Option<T>, AdminError> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(AdminError::NotFound) => {
@@ -18,17 +18,16 @@ fn answer<T>(result: Result<T, AdminError>) -> Result<Option<T>, ServerFnError> 
             }
             Ok(None)
         }
-        Err(error) => Err(ServerFnError::new(error.to_string())),
+        Err(error) => Err(error),
     }
 }
 
 #[cfg(feature = "ssr")]
-fn console() -> Result<std::sync::Arc<dyn AdminConsole>, ServerFnError> {
-    use_context::<std::sync::Arc<dyn AdminConsole>>()
-        .ok_or_else(|| ServerFnError::new(AdminError::Unavailable.to_string()))
+fn console() -> Result<std::sync::Arc<dyn AdminConsole>, AdminError> {
+    use_context::<std::sync::Arc<dyn AdminConsole>>().ok_or(AdminError::Unavailable)
 }
 
 #[server]
-pub async fn load_admin_overview() -> Result<Option<AdminOverview>, ServerFnError> {
+pub async fn load_admin_overview() -> Result<Option<AdminOverview>, AdminError> {
     answer(console()?.overview().await)
 }

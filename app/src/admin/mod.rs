@@ -6,6 +6,7 @@ pub mod api;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Plan;
+use crate::refusal::{PlumbingFailure, WireError};
 
 /// The overview's numbers: revenue counts PAID payments only, in whole rupiah.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,15 +18,77 @@ pub struct AdminOverview {
     pub active_by_plan: Vec<(Plan, i64)>,
 }
 
-/// Why an admin call failed.
+/// Why an admin call failed. Travels as a code (see [`crate::refusal`]); only `Unavailable` is
+/// a fault (5xx).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", from = "WireError")]
 pub enum AdminError {
     /// Not signed in, or not an admin: answered as if the page did not exist.
     #[error("This page does not exist.")]
     NotFound,
+    /// The request could not be read.
+    #[error("The request could not be read. Reload the page and try again.")]
+    BadRequest,
+    /// The browser could not reach the server (only ever made in the browser).
+    #[error("Something went wrong. Check your connection, then try again in a moment.")]
+    Unreachable,
     #[error("The admin area is unavailable right now. Please try again in a moment.")]
     Unavailable,
 }
+
+impl AdminError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdminError::NotFound => "not_found",
+            AdminError::BadRequest => "bad_request",
+            AdminError::Unreachable => "unreachable",
+            AdminError::Unavailable => "unavailable",
+        }
+    }
+
+    /// The HTTP status a server function answers with this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AdminError::NotFound => 404,
+            AdminError::BadRequest => 400,
+            AdminError::Unreachable | AdminError::Unavailable => 503,
+        }
+    }
+
+    fn from_plumbing(failure: PlumbingFailure) -> Self {
+        match failure {
+            PlumbingFailure::BadRequest | PlumbingFailure::TooLarge => AdminError::BadRequest,
+            PlumbingFailure::Unreachable => AdminError::Unreachable,
+            PlumbingFailure::Fault => AdminError::Unavailable,
+        }
+    }
+}
+
+impl From<AdminError> for WireError {
+    fn from(error: AdminError) -> Self {
+        WireError {
+            code: error.code().to_string(),
+            message: error.to_string(),
+            field: None,
+            retry_after_secs: None,
+        }
+    }
+}
+
+impl From<WireError> for AdminError {
+    fn from(wire: WireError) -> Self {
+        [
+            AdminError::NotFound,
+            AdminError::BadRequest,
+            AdminError::Unreachable,
+        ]
+        .into_iter()
+        .find(|error| error.code() == wire.code)
+        .unwrap_or(AdminError::Unavailable)
+    }
+}
+
+crate::refusal_over_the_wire!(AdminError);
 
 /// The backend behind the admin server functions (provided as `Arc<dyn AdminConsole>` context).
 /// Every method checks the caller's role itself.

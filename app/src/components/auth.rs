@@ -8,9 +8,10 @@ use super::form::{
 };
 use super::ui::{ButtonLink, Card};
 use crate::identity::api::SignOut;
-use crate::identity::{EmailAddress, FullName, Password};
+use crate::identity::{EmailAddress, FullName, IdentityError, Password};
 
 mod text {
+    pub const UNKNOWN_PROBLEM: &str = "That step did not work. Please try again.";
     pub const SIGN_OUT: &str = "Sign out";
     pub const SIGNING_OUT: &str = "Signing out…";
     pub const SIGNED_OUT: &str = "You are not signed in, or your session has ended.";
@@ -19,27 +20,85 @@ mod text {
 
 /// Inline checks with the server's own parsers (for [`super::form::FieldCheck::new`]).
 pub fn check_email(raw: &str) -> Option<String> {
-    EmailAddress::parse(raw).err().map(|error| error.message)
+    EmailAddress::parse(raw)
+        .err()
+        .map(|error| error.to_string())
 }
 
 /// See [`check_email`]: a new password must satisfy [`Password::parse`].
 pub fn check_new_password(raw: &str) -> Option<String> {
-    Password::parse(raw).err().map(|error| error.message)
+    Password::parse(raw).err().map(|error| error.to_string())
 }
 
 /// See [`check_email`]: an optional name, checked with [`FullName::parse`].
 pub fn check_full_name(raw: &str) -> Option<String> {
-    FullName::parse(raw).err().map(|error| error.message)
+    FullName::parse(raw).err().map(|error| error.to_string())
 }
 
-/// A message a server route put in the query (`key`) when it redirected here; a blank one
-/// counts as none. Rendered as text (Leptos escapes it), never as HTML.
-pub fn message_in_query(key: &'static str) -> Signal<Option<String>> {
+/// The fixed message for the error code a server route put in the query (`?error=<code>`) when
+/// it redirected here. The query only ever chooses among our own messages: an unknown code
+/// shows a generic one, never the code or any other text from the link.
+pub fn error_in_query(key: &'static str) -> Signal<Option<String>> {
     let query = use_query_map();
     Signal::derive(move || {
-        query
-            .with(|query| query.get(key))
-            .filter(|message| !message.trim().is_empty())
+        query.with(|query| {
+            query
+                .get_str(key)
+                .filter(|code| !code.trim().is_empty())
+                .map(message_for_code)
+        })
+    })
+}
+
+/// See [`error_in_query`].
+pub fn message_for_code(code: &str) -> String {
+    IdentityError::from_code(code)
+        .map(|error| error.to_string())
+        .unwrap_or_else(|| text::UNKNOWN_PROBLEM.to_string())
+}
+
+/// What a form shows for its server action's latest error: a field error on its field (in
+/// `fields`, by field name, focused), anything else as the form's message, which is returned.
+/// Works for the first render too, so a browser without JavaScript sees the same.
+pub fn identity_form_error<T>(
+    outcome: MappedSignal<Option<Result<T, IdentityError>>>,
+    fields: Vec<(&'static str, FieldCheck)>,
+) -> Signal<Option<String>>
+where
+    T: Send + Sync + 'static,
+{
+    let fields = StoredValue::new(fields);
+    let field_of = move |error: &IdentityError| {
+        let name = error.field()?;
+        fields.with_value(|fields| {
+            fields
+                .iter()
+                .find(|(field, _)| *field == name)
+                .map(|(_, check)| *check)
+        })
+    };
+    let mark = move |error: &IdentityError, focus: bool| {
+        if let Some(check) = field_of(error) {
+            check.show_error(error.to_string());
+            if focus {
+                check.focus();
+            }
+        }
+    };
+    let latest_error = move || outcome.with(|outcome| outcome.as_ref()?.as_ref().err().cloned());
+    if let Some(error) = outcome.with_untracked(|outcome| outcome.as_ref()?.as_ref().err().cloned())
+    {
+        mark(&error, false);
+    }
+    Effect::new(move |_| {
+        if let Some(error) = latest_error() {
+            mark(&error, true);
+        }
+    });
+    Signal::derive(move || {
+        latest_error()
+            .filter(|error| field_of(error).is_none())
+            .map(|error| error.to_string())
     })
 }
 

@@ -6,20 +6,11 @@ use leptos::prelude::*;
 
 use super::ui::button_class;
 
-/// The words the form components say, in one place for translation.
-mod text {
-    pub const UNEXPECTED: &str =
-        "Something went wrong. Check your connection, then try again in a moment.";
-}
-
-/// The message a person should read for a failed server function: our server functions put
-/// the user-facing text in `ServerFnError::ServerError`; anything else (network, encoding) gets
-/// a generic message.
-pub fn error_message(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        _ => text::UNEXPECTED.to_string(),
-    }
+/// The message a person should read for a failed server function. Our server functions return
+/// a capability's error enum, whose every kind (transport failures included) displays as a
+/// fixed sentence that says what to do.
+pub fn error_message(error: &impl std::fmt::Display) -> String {
+    error.to_string()
 }
 
 /// One validated input: where it is in the page and the error it shows. `check` is one of the
@@ -51,13 +42,18 @@ impl FieldCheck {
         valid
     }
 
+    /// Shows an error the server found in this field (e.g. a password Supabase finds weak).
+    pub fn show_error(&self, message: String) {
+        self.error.set(Some(message));
+    }
+
     fn revalidate_if_shown(&self) {
         if self.error.with_untracked(Option::is_some) {
             self.validate();
         }
     }
 
-    fn focus(&self) {
+    pub fn focus(&self) {
         if let Some(input) = self.input.get_untracked() {
             let _ = input.focus();
         }

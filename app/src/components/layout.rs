@@ -1,14 +1,20 @@
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
+use super::auth::SignOutButton;
 use super::theme::ThemeToggle;
+use crate::identity::CurrentUser;
+use crate::identity::api::load_current_user;
 
-const NAV: [(&str, &str); 3] = [
-    ("Features", "/#features"),
-    ("Pricing", "/#pricing"),
-    ("Health", "/api/health"),
-];
+const NAV: [(&str, &str); 2] = [("Features", "/#features"), ("Pricing", "/#pricing")];
 
-const SIGN_IN: &str = "Sign in";
+/// Everything the header says, in one place for translation.
+mod text {
+    pub const SIGN_IN: &str = "Sign in";
+    pub const ACCOUNT_MENU: &str = "Account menu for ";
+    pub const DASHBOARD: &str = "Dashboard";
+    pub const SETTINGS: &str = "Settings";
+}
 
 /// Header, main column and footer around every page.
 #[component]
@@ -38,17 +44,85 @@ fn Header() -> impl IntoView {
                     })}
                 </nav>
                 <div class="flex items-center gap-3">
-                    <a
-                        href="/auth/login"
-                        data-testid="header-sign-in"
-                        class="rounded-md px-3 py-1.5 text-sm font-semibold text-slate-700 transition hover:bg-slate-100 hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-slate-200 dark:hover:bg-slate-800 dark:hover:text-white"
-                    >
-                        {SIGN_IN}
-                    </a>
+                    <Account/>
                     <ThemeToggle/>
                 </div>
             </div>
         </header>
+    }
+}
+
+/// "Sign in" for a visitor; for a signed-in person their initials and name, opening a menu of
+/// plain links and the sign-out form (a `<details>`: it works without JavaScript too).
+#[component]
+fn Account() -> impl IntoView {
+    let location = use_location();
+    // Asked again on every navigation, so signing in or out shows at once.
+    let user = Resource::new(move || location.pathname.get(), |_| load_current_user());
+    view! {
+        // No fallback: a signed-in person never glimpses "Sign in" while their name loads.
+        <Transition fallback=|| ()>
+            {move || user.get().map(|answer| match answer {
+                Ok(Some(user)) => view! { <AccountMenu user/> }.into_any(),
+                _ => view! { <SignInLink/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SignInLink() -> impl IntoView {
+    view! {
+        <a
+            href="/auth/login"
+            data-testid="header-sign-in"
+            class="rounded-md px-3 py-1.5 text-sm font-semibold text-slate-700 transition hover:bg-slate-100 hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-slate-200 dark:hover:bg-slate-800 dark:hover:text-white"
+        >
+            {text::SIGN_IN}
+        </a>
+    }
+}
+
+/// Up to two letters for `user`'s avatar: the first letters of their first and last names,
+/// else of their email address.
+pub fn initials(user: &CurrentUser) -> String {
+    let name = user.full_name.as_deref().map(str::trim).unwrap_or_default();
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let letters: String = match words.as_slice() {
+        [] => user.email.chars().take(1).collect(),
+        [only] => only.chars().take(1).collect(),
+        [first, .., last] => first.chars().take(1).chain(last.chars().take(1)).collect(),
+    };
+    letters.to_uppercase()
+}
+
+#[component]
+fn AccountMenu(user: CurrentUser) -> impl IntoView {
+    let initials = initials(&user);
+    let name = user.full_name.clone().unwrap_or_else(|| user.email.clone());
+    let label = format!("{}{name}", text::ACCOUNT_MENU);
+    let item = "block rounded px-3 py-2 text-sm hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:bg-slate-800";
+    // Type-erased: the nested view types otherwise outgrow the compiler's query depth.
+    let sign_out = view! { <SignOutButton/> }.into_any();
+    let menu = view! {
+        <ul class="absolute right-0 mt-2 w-48 space-y-1 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-950">
+            <li><a href="/dashboard" class=item>{text::DASHBOARD}</a></li>
+            <li><a href="/dashboard/settings" class=item>{text::SETTINGS}</a></li>
+            <li>{sign_out}</li>
+        </ul>
+    }
+    .into_any();
+    view! {
+        <details data-testid="account-menu" class="relative">
+            <summary
+                aria-label=label
+                class="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1 text-sm font-semibold focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 [&::-webkit-details-marker]:hidden"
+            >
+                <span aria-hidden="true" class="flex h-8 w-8 items-center justify-center rounded-full bg-amber-400 text-xs font-bold text-slate-950">{initials}</span>
+                <span data-testid="account-name" class="hidden max-w-40 truncate sm:inline">{name}</span>
+            </summary>
+            {menu}
+        </details>
     }
 }
 
@@ -63,5 +137,31 @@ fn Footer() -> impl IntoView {
                 </nav>
             </div>
         </footer>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+    use crate::domain::Plan;
+    use crate::identity::CurrentUser;
+
+    fn user(full_name: Option<&str>) -> CurrentUser {
+        CurrentUser {
+            id: "1".into(),
+            email: "ana@kilat.id".into(),
+            full_name: full_name.map(str::to_string),
+            plan: Plan::Free,
+            is_admin: false,
+        }
+    }
+
+    #[test]
+    fn initials_come_from_the_name_else_the_email() {
+        assert_eq!(initials(&user(Some("Ana Maria Lestari"))), "AL");
+        assert_eq!(initials(&user(Some("ana"))), "A");
+        assert_eq!(initials(&user(Some("  "))), "A");
+        assert_eq!(initials(&user(None)), "A");
+        assert_eq!(initials(&user(Some("élodie ñuñez"))), "ÉÑ");
     }
 }

@@ -1,31 +1,16 @@
 //! The identity server functions: parse the form, call the [`Identity`](super::Identity) port,
-//! and turn failures into messages the form shows.
+//! and return [`IdentityError`]: a refusal answers its 4xx status with the error's code, and the
+//! form shows its fixed message (a field error next to its field).
 
 use leptos::prelude::*;
 
-use super::{CurrentUser, SignUpOutcome};
+use super::{CurrentUser, IdentityError, SignUpOutcome};
 #[cfg(feature = "ssr")]
-use super::{EmailAddress, FullName, Identity, IdentityError, Password};
-
-/// Where to go after signing in: only a path on this site (never `//other.host`).
-pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/dashboard",
-    }
-}
+use super::{EmailAddress, FullName, Identity, NextPath, Password};
 
 #[cfg(feature = "ssr")]
-fn identity() -> Result<std::sync::Arc<dyn Identity>, ServerFnError> {
-    use_context::<std::sync::Arc<dyn Identity>>()
-        .ok_or_else(|| ServerFnError::new(IdentityError::Unavailable.to_string()))
-}
-
-#[cfg(feature = "ssr")]
-fn refuse(error: IdentityError) -> ServerFnError {
-    ServerFnError::new(error.to_string())
+fn identity() -> Result<std::sync::Arc<dyn Identity>, IdentityError> {
+    use_context::<std::sync::Arc<dyn Identity>>().ok_or(IdentityError::Unavailable)
 }
 
 #[server]
@@ -33,16 +18,13 @@ pub async fn sign_up(
     email: String,
     password: String,
     full_name: String,
-) -> Result<SignUpOutcome, ServerFnError> {
-    let email = EmailAddress::parse(&email).map_err(|e| refuse(e.into()))?;
-    let password = Password::parse(&password).map_err(|e| refuse(e.into()))?;
-    let full_name = FullName::parse(&full_name).map_err(|e| refuse(e.into()))?;
-    let outcome = identity()?
-        .sign_up(email, password, full_name)
-        .await
-        .map_err(refuse)?;
+) -> Result<SignUpOutcome, IdentityError> {
+    let email = EmailAddress::parse(&email)?;
+    let password = Password::parse(&password)?;
+    let full_name = FullName::parse(&full_name)?;
+    let outcome = identity()?.sign_up(email, password, full_name).await?;
     leptos_axum::redirect(match outcome {
-        SignUpOutcome::SignedIn => "/dashboard",
+        SignUpOutcome::SignedIn => NextPath::DEFAULT,
         SignUpOutcome::CheckEmail => "/auth/sign-up-success",
     });
     Ok(outcome)
@@ -53,54 +35,29 @@ pub async fn sign_in(
     email: String,
     password: String,
     next: Option<String>,
-) -> Result<(), ServerFnError> {
-    let email = EmailAddress::parse(&email).map_err(|e| refuse(e.into()))?;
-    let password =
-        Password::parse(&password).map_err(|_| refuse(IdentityError::InvalidCredentials))?;
-    identity()?.sign_in(email, password).await.map_err(refuse)?;
-    leptos_axum::redirect(safe_next(next.as_deref()));
+) -> Result<(), IdentityError> {
+    let email = EmailAddress::parse(&email)?;
+    let password = Password::parse(&password).map_err(|_| IdentityError::InvalidCredentials)?;
+    identity()?.sign_in(email, password).await?;
+    // Parsed: a value a header cannot carry (a newline) or that leaves the site is never sent.
+    leptos_axum::redirect(NextPath::or_default(next.as_deref()).as_str());
     Ok(())
 }
 
 #[server]
-pub async fn sign_out() -> Result<(), ServerFnError> {
-    identity()?.sign_out().await.map_err(refuse)?;
+pub async fn sign_out() -> Result<(), IdentityError> {
+    identity()?.sign_out().await?;
     leptos_axum::redirect("/");
     Ok(())
 }
 
 #[server]
-pub async fn load_current_user() -> Result<Option<CurrentUser>, ServerFnError> {
-    identity()?.current_user().await.map_err(refuse)
+pub async fn load_current_user() -> Result<Option<CurrentUser>, IdentityError> {
+    identity()?.current_user().await
 }
 
 #[server]
-pub async fn update_full_name(full_name: String) -> Result<CurrentUser, ServerFnError> {
-    let full_name = FullName::parse(&full_name).map_err(|e| refuse(e.into()))?;
-    identity()?
-        .update_full_name(full_name)
-        .await
-        .map_err(refuse)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_stays_on_this_site() {
-        assert_eq!(
-            safe_next(Some("/dashboard/settings")),
-            "/dashboard/settings"
-        );
-        for outside in [
-            None,
-            Some("https://evil.example"),
-            Some("//evil.example"),
-            Some("/\\evil"),
-            Some(""),
-        ] {
-            assert_eq!(safe_next(outside), "/dashboard", "{outside:?}");
-        }
-    }
+pub async fn update_full_name(full_name: String) -> Result<CurrentUser, IdentityError> {
+    let full_name = FullName::parse(&full_name)?;
+    identity()?.update_full_name(full_name).await
 }

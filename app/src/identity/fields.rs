@@ -3,19 +3,84 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A form field that did not parse, and what to do about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{message}")]
-pub struct FieldError {
-    /// The form field's name, e.g. `email`.
-    pub field: String,
-    pub message: String,
+/// A form field that did not parse, and what to do about it. Each problem names its field (so
+/// the form marks the right input) and has a fixed message and a stable code: a message never
+/// travels as free text, so a crafted link cannot put its own words on a form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+pub enum FieldError {
+    #[error("Enter your email address.")]
+    EmailMissing,
+    #[error("That does not look like an email address, e.g. nama@contoh.id.")]
+    EmailInvalid,
+    /// Supabase Auth refused the address itself (`email_address_invalid`).
+    #[error("We cannot send email to this address. Use another email address.")]
+    EmailRefused,
+    #[error("Enter a password.")]
+    PasswordMissing,
+    #[error("Use at least 8 characters.")]
+    PasswordTooShort,
+    #[error("Use at most 72 characters.")]
+    PasswordTooLong,
+    /// Supabase Auth found the password too easy to guess (`weak_password`).
+    #[error("Choose a stronger password: at least 8 characters, not a common one.")]
+    PasswordWeak,
+    /// The new password is the one already in use (`same_password`).
+    #[error("Choose a password different from your current one.")]
+    PasswordUnchanged,
+    #[error("Use at most 120 characters.")]
+    NameTooLong,
+    #[error("Use letters, spaces and punctuation only.")]
+    NameInvalidCharacters,
 }
 
-fn invalid(field: &str, message: &str) -> FieldError {
-    FieldError {
-        field: field.to_string(),
-        message: message.to_string(),
+impl FieldError {
+    /// Every field error, for code round trips.
+    pub const ALL: [FieldError; 10] = [
+        FieldError::EmailMissing,
+        FieldError::EmailInvalid,
+        FieldError::EmailRefused,
+        FieldError::PasswordMissing,
+        FieldError::PasswordTooShort,
+        FieldError::PasswordTooLong,
+        FieldError::PasswordWeak,
+        FieldError::PasswordUnchanged,
+        FieldError::NameTooLong,
+        FieldError::NameInvalidCharacters,
+    ];
+
+    /// The form field's name, e.g. `email`.
+    pub fn field(self) -> &'static str {
+        match self {
+            FieldError::EmailMissing | FieldError::EmailInvalid | FieldError::EmailRefused => {
+                "email"
+            }
+            FieldError::PasswordMissing
+            | FieldError::PasswordTooShort
+            | FieldError::PasswordTooLong
+            | FieldError::PasswordWeak
+            | FieldError::PasswordUnchanged => "password",
+            FieldError::NameTooLong | FieldError::NameInvalidCharacters => "full_name",
+        }
+    }
+
+    /// A stable code for URLs and API answers, e.g. `email_invalid`.
+    pub fn code(self) -> &'static str {
+        match self {
+            FieldError::EmailMissing => "email_missing",
+            FieldError::EmailInvalid => "email_invalid",
+            FieldError::EmailRefused => "email_refused",
+            FieldError::PasswordMissing => "password_missing",
+            FieldError::PasswordTooShort => "password_too_short",
+            FieldError::PasswordTooLong => "password_too_long",
+            FieldError::PasswordWeak => "password_weak",
+            FieldError::PasswordUnchanged => "password_unchanged",
+            FieldError::NameTooLong => "full_name_too_long",
+            FieldError::NameInvalidCharacters => "full_name_invalid_characters",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|error| error.code() == code)
     }
 }
 
@@ -36,12 +101,9 @@ impl EmailAddress {
                     && email.matches('@').count() == 1
             });
         if email.is_empty() {
-            Err(invalid("email", "Enter your email address."))
+            Err(FieldError::EmailMissing)
         } else if !valid {
-            Err(invalid(
-                "email",
-                "That does not look like an email address, e.g. nama@contoh.id.",
-            ))
+            Err(FieldError::EmailInvalid)
         } else {
             Ok(Self(email))
         }
@@ -68,11 +130,11 @@ impl Password {
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.is_empty() {
-            Err(invalid("password", "Enter a password."))
+            Err(FieldError::PasswordMissing)
         } else if raw.chars().count() < Self::MIN {
-            Err(invalid("password", "Use at least 8 characters."))
+            Err(FieldError::PasswordTooShort)
         } else if raw.len() > Self::MAX_BYTES {
-            Err(invalid("password", "Use at most 72 characters."))
+            Err(FieldError::PasswordTooLong)
         } else {
             Ok(Self(raw.to_string()))
         }
@@ -94,12 +156,9 @@ impl FullName {
         if name.is_empty() {
             Ok(None)
         } else if name.chars().count() > 120 {
-            Err(invalid("full_name", "Use at most 120 characters."))
+            Err(FieldError::NameTooLong)
         } else if name.chars().any(char::is_control) {
-            Err(invalid(
-                "full_name",
-                "Use letters, spaces and punctuation only.",
-            ))
+            Err(FieldError::NameInvalidCharacters)
         } else {
             Ok(Some(Self(name.to_string())))
         }
@@ -132,7 +191,7 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(EmailAddress::parse("").unwrap_err().field, "email");
+        assert_eq!(EmailAddress::parse("").unwrap_err().field(), "email");
     }
 
     #[test]
@@ -155,5 +214,17 @@ mod tests {
         );
         assert!(FullName::parse(&"a".repeat(121)).is_err());
         assert!(FullName::parse("Ana\u{0007}").is_err());
+    }
+
+    #[test]
+    fn every_field_error_has_its_own_code_that_leads_back_to_it() {
+        for error in FieldError::ALL {
+            assert_eq!(
+                FieldError::from_code(error.code()),
+                Some(error),
+                "{error:?}"
+            );
+        }
+        assert_eq!(FieldError::from_code("Send your password to evil"), None);
     }
 }

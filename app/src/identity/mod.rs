@@ -3,11 +3,14 @@
 
 pub mod api;
 pub mod fields;
+pub mod next_path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Plan;
+use crate::refusal::{PlumbingFailure, WireError};
 pub use fields::{EmailAddress, FieldError, FullName, Password};
+pub use next_path::NextPath;
 
 /// The signed-in person, as pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,8 +31,11 @@ pub enum SignUpOutcome {
     CheckEmail,
 }
 
-/// Why an identity action failed, in words a person can act on.
+/// Why an identity action failed, in words a person can act on. Every kind has a stable
+/// [`code`](Self::code) (for URLs and API answers) and an HTTP [`status`](Self::status); only
+/// `Unavailable` is a fault (5xx), every other kind is a refusal (4xx).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", from = "WireError")]
 pub enum IdentityError {
     #[error("{0}")]
     Invalid(#[from] FieldError),
@@ -39,14 +45,159 @@ pub enum IdentityError {
     EmailNotConfirmed,
     #[error("An account with this email already exists. Sign in instead, or reset your password.")]
     EmailTaken,
+    #[error("New accounts cannot be created right now. If you already have one, sign in.")]
+    SignUpsDisabled,
     #[error("Please sign in to continue.")]
     NotSignedIn,
+    /// An emailed or Google sign-in link came back without its code.
+    #[error("This link is incomplete. Open the newest email we sent, or sign in again.")]
+    LinkIncomplete,
+    /// A sign-in link was opened in another browser than the one that asked for it.
+    #[error(
+        "This link was opened in a different browser than the one that asked for it, or it was \
+         already used. Open it in the same browser, or sign in again."
+    )]
+    LinkFromOtherBrowser,
+    #[error("This link has expired or was already used. Ask for a new one.")]
+    LinkExpired,
+    /// Setting a new password after the recovery session ended.
+    #[error("Your reset link has expired. Ask for a new one.")]
+    ResetLinkExpired,
     /// Refused by a rate limit; the form says when to try again.
     #[error("Too many attempts. Try again in {}.", wait_in_minutes(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
+    /// The request could not be read (missing or malformed fields).
+    #[error("The form could not be read. Reload the page and try again.")]
+    BadRequest,
+    #[error("That is more than this form accepts. Shorten what you entered and try again.")]
+    TooLarge,
+    /// The browser could not reach the server (only ever made in the browser).
+    #[error("Something went wrong. Check your connection, then try again in a moment.")]
+    Unreachable,
     #[error("Sign-in is unavailable right now. Please try again in a moment.")]
     Unavailable,
 }
+
+/// The longest wait a decoded [`IdentityError::RateLimited`] may announce (a day).
+const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
+
+impl IdentityError {
+    /// The kinds without data, for code round trips.
+    const PLAIN: [IdentityError; 14] = [
+        IdentityError::InvalidCredentials,
+        IdentityError::EmailNotConfirmed,
+        IdentityError::EmailTaken,
+        IdentityError::SignUpsDisabled,
+        IdentityError::NotSignedIn,
+        IdentityError::LinkIncomplete,
+        IdentityError::LinkFromOtherBrowser,
+        IdentityError::LinkExpired,
+        IdentityError::ResetLinkExpired,
+        IdentityError::BadRequest,
+        IdentityError::TooLarge,
+        IdentityError::Unreachable,
+        IdentityError::Unavailable,
+        IdentityError::RateLimited {
+            retry_after_secs: 60,
+        },
+    ];
+
+    /// A stable code for URLs (`?error=<code>`) and API answers, e.g. `invalid_credentials`;
+    /// a field error's own code, e.g. `email_invalid`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdentityError::Invalid(field) => field.code(),
+            IdentityError::InvalidCredentials => "invalid_credentials",
+            IdentityError::EmailNotConfirmed => "email_not_confirmed",
+            IdentityError::EmailTaken => "email_taken",
+            IdentityError::SignUpsDisabled => "signups_disabled",
+            IdentityError::NotSignedIn => "not_signed_in",
+            IdentityError::LinkIncomplete => "link_incomplete",
+            IdentityError::LinkFromOtherBrowser => "link_from_other_browser",
+            IdentityError::LinkExpired => "link_expired",
+            IdentityError::ResetLinkExpired => "reset_link_expired",
+            IdentityError::RateLimited { .. } => "rate_limited",
+            IdentityError::BadRequest => "bad_request",
+            IdentityError::TooLarge => "too_large",
+            IdentityError::Unreachable => "unreachable",
+            IdentityError::Unavailable => "unavailable",
+        }
+    }
+
+    /// The error a [`code`](Self::code) stands for; `None` for a code we never made (show a
+    /// generic message then, never the code itself).
+    pub fn from_code(code: &str) -> Option<Self> {
+        FieldError::from_code(code)
+            .map(Self::Invalid)
+            .or_else(|| Self::PLAIN.into_iter().find(|error| error.code() == code))
+    }
+
+    /// The HTTP status a server function answers with this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            IdentityError::Invalid(_) => 422,
+            IdentityError::InvalidCredentials | IdentityError::NotSignedIn => 401,
+            IdentityError::EmailNotConfirmed | IdentityError::SignUpsDisabled => 403,
+            IdentityError::EmailTaken => 409,
+            IdentityError::LinkIncomplete
+            | IdentityError::LinkFromOtherBrowser
+            | IdentityError::LinkExpired
+            | IdentityError::BadRequest => 400,
+            IdentityError::ResetLinkExpired => 401,
+            IdentityError::RateLimited { .. } => 429,
+            IdentityError::TooLarge => 413,
+            IdentityError::Unreachable | IdentityError::Unavailable => 503,
+        }
+    }
+
+    /// The form field this error belongs to, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            IdentityError::Invalid(field) => Some(field.field()),
+            _ => None,
+        }
+    }
+
+    fn from_plumbing(failure: PlumbingFailure) -> Self {
+        match failure {
+            PlumbingFailure::BadRequest => IdentityError::BadRequest,
+            PlumbingFailure::TooLarge => IdentityError::TooLarge,
+            PlumbingFailure::Unreachable => IdentityError::Unreachable,
+            PlumbingFailure::Fault => IdentityError::Unavailable,
+        }
+    }
+}
+
+impl From<IdentityError> for WireError {
+    fn from(error: IdentityError) -> Self {
+        WireError {
+            code: error.code().to_string(),
+            message: error.to_string(),
+            field: error.field().map(str::to_string),
+            retry_after_secs: match error {
+                IdentityError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<WireError> for IdentityError {
+    fn from(wire: WireError) -> Self {
+        match IdentityError::from_code(&wire.code) {
+            Some(IdentityError::RateLimited { retry_after_secs }) => IdentityError::RateLimited {
+                retry_after_secs: wire
+                    .retry_after_secs
+                    .unwrap_or(retry_after_secs)
+                    .min(MAX_RETRY_AFTER_SECS),
+            },
+            Some(error) => error,
+            None => IdentityError::Unavailable,
+        }
+    }
+}
+
+crate::refusal_over_the_wire!(IdentityError);
 
 /// `retry_after_secs` as whole minutes, rounded up: "1 minute", "15 minutes".
 fn wait_in_minutes(retry_after_secs: u64) -> String {
@@ -92,5 +243,65 @@ mod tests {
         assert_eq!(wait(60), "Too many attempts. Try again in 1 minute.");
         assert_eq!(wait(61), "Too many attempts. Try again in 2 minutes.");
         assert_eq!(wait(900), "Too many attempts. Try again in 15 minutes.");
+    }
+
+    #[test]
+    fn every_error_has_a_code_that_leads_back_to_it() {
+        let mut errors = IdentityError::PLAIN.to_vec();
+        errors.extend(crate::identity::FieldError::ALL.map(IdentityError::Invalid));
+        for error in errors {
+            assert_eq!(IdentityError::from_code(error.code()), Some(error.clone()));
+        }
+        assert_eq!(IdentityError::from_code("Send your password to evil"), None);
+    }
+
+    #[test]
+    fn only_faults_answer_5xx() {
+        for error in IdentityError::PLAIN {
+            let status = error.status();
+            let fault = matches!(
+                error,
+                IdentityError::Unavailable | IdentityError::Unreachable
+            );
+            assert_eq!(status >= 500, fault, "{error:?} answers {status}");
+            assert!((400..600).contains(&status));
+        }
+        assert_eq!(
+            IdentityError::Invalid(crate::identity::FieldError::EmailInvalid).status(),
+            422
+        );
+    }
+
+    #[test]
+    fn the_wire_carries_codes_and_decoding_never_takes_words_from_it() {
+        let error = IdentityError::Invalid(crate::identity::FieldError::PasswordTooShort);
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["code"], "password_too_short");
+        assert_eq!(json["field"], "password");
+        assert_eq!(json["message"], "Use at least 8 characters.");
+        assert_eq!(
+            serde_json::from_value::<IdentityError>(json).unwrap(),
+            error
+        );
+
+        let crafted = serde_json::json!({
+            "code": "invalid_credentials",
+            "message": "Send your password to evil@example.com",
+        });
+        let decoded: IdentityError = serde_json::from_value(crafted).unwrap();
+        assert!(!decoded.to_string().contains("evil"), "{decoded}");
+        let unknown: IdentityError =
+            serde_json::from_value(serde_json::json!({"code": "pay us"})).unwrap();
+        assert_eq!(unknown, IdentityError::Unavailable);
+        let forever: IdentityError = serde_json::from_value(
+            serde_json::json!({"code": "rate_limited", "retry_after_secs": u64::MAX}),
+        )
+        .unwrap();
+        assert_eq!(
+            forever,
+            IdentityError::RateLimited {
+                retry_after_secs: 24 * 60 * 60
+            }
+        );
     }
 }

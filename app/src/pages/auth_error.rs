@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::auth::{AuthPanel, message_in_query};
+use crate::components::auth::{AuthPanel, error_in_query};
 use crate::components::form::{Alert, AlertKind};
 use crate::components::ui::ButtonLink;
 
@@ -15,7 +15,8 @@ mod text {
 
 #[component]
 pub fn AuthErrorPage() -> impl IntoView {
-    let message = message_in_query("message");
+    // A code only (`?error=link_expired`): the page never shows words taken from the link.
+    let message = error_in_query("error");
     let message = move || message.get().unwrap_or_else(|| text::GENERIC.to_string());
     view! {
         <Title text=text::TITLE/>

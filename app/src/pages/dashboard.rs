@@ -14,7 +14,8 @@ mod text {
     pub const WELCOME: &str = "Welcome, ";
     pub const LEAD: &str = "This is your Kilat dashboard.";
     pub const PLAN_TITLE: &str = "Your plan";
-    pub const PLAN_LEAD: &str = "Billed monthly in rupiah. Upgrade, cancel or resume any time.";
+    pub const PLAN_LEAD: &str = "Paid plans are coming soon: upgrading, with monthly billing \
+        in rupiah, is not open yet. Everything on the Free plan works today.";
     pub const ACCOUNT_TITLE: &str = "Your account";
     pub const ACCOUNT_LEAD: &str = "Change the name we greet you with.";
     pub const SETTINGS: &str = "Account settings";

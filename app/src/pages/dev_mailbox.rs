@@ -1,8 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::form::TextLink;
 use crate::components::ui::Card;
 use crate::ports::CaughtEmail;
+use crate::refusal::RequestError;
 
 mod text {
     pub const TITLE: &str = "Local mailbox";
@@ -14,15 +16,46 @@ mod text {
         RESEND_API_KEY is set.";
     pub const LOADING: &str = "Loading messages…";
     pub const TO: &str = "To";
+    pub const HINT_BEFORE: &str = "Running Kilat in local development? No real email is sent: \
+        open the ";
+    pub const HINT_LINK: &str = "local mailbox";
+    pub const HINT_AFTER: &str = " to find the message.";
 }
 
-/// The mailbox of the local mail twin, or an error when the server runs with real email.
+/// The mailbox of the local mail twin; `None` (answered 404) when the server runs with real
+/// email.
 #[server]
-pub async fn list_dev_mailbox() -> Result<Vec<CaughtEmail>, ServerFnError> {
+pub async fn list_dev_mailbox() -> Result<Option<Vec<CaughtEmail>>, RequestError> {
     use std::sync::Arc;
-    let mailbox = use_context::<Arc<dyn crate::ports::DevMailbox>>()
-        .ok_or_else(|| ServerFnError::new(text::UNAVAILABLE))?;
-    Ok(mailbox.messages())
+    let Some(mailbox) = use_context::<Arc<dyn crate::ports::DevMailbox>>() else {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+        return Ok(None);
+    };
+    Ok(Some(mailbox.messages()))
+}
+
+/// Whether this server has the local mailbox (local development only).
+#[server]
+pub async fn dev_mailbox_exists() -> Result<bool, RequestError> {
+    Ok(use_context::<std::sync::Arc<dyn crate::ports::DevMailbox>>().is_some())
+}
+
+/// "Running locally? Open the local mailbox": shown only where the mailbox exists, so never in
+/// production.
+#[component]
+pub fn DevMailboxHint() -> impl IntoView {
+    let exists = Resource::new(|| (), |_| dev_mailbox_exists());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || exists.get().and_then(Result::ok).unwrap_or(false).then(|| view! {
+                <p data-testid="dev-mailbox-hint" class="rounded-md bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/60 dark:text-slate-300">
+                    {text::HINT_BEFORE}<TextLink href="/dev/mailbox">{text::HINT_LINK}</TextLink>{text::HINT_AFTER}
+                </p>
+            })}
+        </Suspense>
+    }
 }
 
 #[component]
@@ -36,9 +69,9 @@ pub fn DevMailboxPage() -> impl IntoView {
             <div class="mt-8 space-y-4" aria-live="polite">
                 <Suspense fallback=|| view! { <p class="text-slate-500">{text::LOADING}</p> }>
                     {move || messages.get().map(|answer| match answer {
-                        Err(_) => view! { <p role="alert" class="text-slate-600 dark:text-slate-300">{text::UNAVAILABLE}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="text-slate-600 dark:text-slate-300">{text::EMPTY}</p> }.into_any(),
-                        Ok(list) => list.into_iter().map(|email| view! { <Message email/> }).collect_view().into_any(),
+                        Err(_) | Ok(None) => view! { <p role="alert" class="text-slate-600 dark:text-slate-300">{text::UNAVAILABLE}</p> }.into_any(),
+                        Ok(Some(list)) if list.is_empty() => view! { <p class="text-slate-600 dark:text-slate-300">{text::EMPTY}</p> }.into_any(),
+                        Ok(Some(list)) => list.into_iter().map(|email| view! { <Message email/> }).collect_view().into_any(),
                     })}
                 </Suspense>
             </div>

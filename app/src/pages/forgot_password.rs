@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, message_in_query};
+use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, error_in_query};
 use crate::components::form::{FieldCheck, FormError, FormSuccess, SubmitButton};
 
 /// Everything the forgot-password page says, in one place for translation.
@@ -23,7 +23,7 @@ mod text {
 pub fn ForgotPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let sent = move || query.with(|query| query.get_str("sent") == Some("1"));
-    let error = message_in_query("error");
+    let error = error_in_query("error");
     let email = FieldCheck::new(check_email);
 
     view! {

@@ -126,7 +126,7 @@ pub fn LandingPage() -> impl IntoView {
                             </p>
                             <p class="mt-3 min-h-12 text-sm text-slate-600 dark:text-slate-300">{plan_summary(plan)}</p>
                             <div class="mt-6">
-                                <ButtonLink href="/#pricing" primary=popular>{text::START}</ButtonLink>
+                                <ButtonLink href="/auth/sign-up" primary=popular>{text::START}</ButtonLink>
                             </div>
                         </Card>
                     }

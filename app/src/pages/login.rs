@@ -2,11 +2,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, message_in_query};
+use crate::components::auth::{
+    AuthPageLink, AuthPanel, EmailField, check_email, error_in_query, identity_form_error,
+};
 use crate::components::form::{
-    FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
+    FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink,
 };
 use crate::components::ui::button_class;
+use crate::identity::NextPath;
 use crate::identity::api::SignIn;
 
 /// Everything the sign-in page says, in one place for translation.
@@ -41,17 +44,22 @@ pub fn LoginPage() -> impl IntoView {
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_password_present);
 
-    let next = move || query.with(|query| query.get("next")).unwrap_or_default();
-    let error_from_server = message_in_query("error");
-    // The action's own error first; otherwise one the server sent back.
-    let error = Signal::derive(move || {
-        sign_in
-            .value()
-            .get()
-            .and_then(|outcome| outcome.err())
-            .map(|error| error_message(&error))
-            .or_else(|| error_from_server.get())
-    });
+    // Only a safe path is carried on (to the form, Google and the emailed link); anything else
+    // is dropped here, and the server checks again.
+    let next =
+        Memo::new(move |_| query.with(|query| query.get_str("next").and_then(NextPath::parse)));
+    let next_value = move || next.get().map(|next| next.to_string()).unwrap_or_default();
+    let google_href = move || match next.get() {
+        Some(next) => format!("/auth/google?next={}", next.to_query_value()),
+        None => "/auth/google".to_string(),
+    };
+    let action_error = identity_form_error(
+        sign_in.value(),
+        vec![("email", email), ("password", password)],
+    );
+    let error_from_server = error_in_query("error");
+    // The action's own error first; otherwise the one a server route sent back (by code).
+    let error = Signal::derive(move || action_error.get().or_else(|| error_from_server.get()));
     let reset = Signal::derive(move || {
         query
             .with(|query| query.get_str("reset") == Some("1"))
@@ -64,7 +72,7 @@ pub fn LoginPage() -> impl IntoView {
             <FormSuccess message=reset/>
             <FormError message=error/>
             <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
-                <input type="hidden" name="next" value=next/>
+                <input type="hidden" name="next" value=next_value/>
                 <EmailField id="login-email" label=text::EMAIL check=email/>
                 <FormField
                     id="login-password"
@@ -95,7 +103,7 @@ pub fn LoginPage() -> impl IntoView {
 
             // Server routes outside the app router: `rel="external"` makes it a full page load.
             <a
-                href="/auth/google"
+                href=google_href
                 rel="external"
                 data-testid="google-sign-in"
                 class=format!("{} w-full gap-2", button_class(false))
@@ -108,6 +116,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h2 id="magic-link-title" class="font-semibold">{text::MAGIC_TITLE}</h2>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::MAGIC_LEAD}</p>
                 <form method="post" action="/auth/magic-link" data-testid="magic-link-form" class="mt-4 space-y-4">
+                    <input type="hidden" name="next" value=next_value/>
                     <EmailField id="magic-email" label=text::MAGIC_EMAIL/>
                     <SubmitButton label=text::MAGIC_SUBMIT primary=false/>
                 </form>

@@ -7,6 +7,7 @@ pub mod dev_mailbox;
 pub mod forgot_password;
 pub mod landing;
 pub mod login;
+pub mod magic_link_sent;
 pub mod not_found;
 pub mod settings;
 pub mod sign_up;

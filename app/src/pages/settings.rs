@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::auth::{SignInPrompt, SignOutButton, check_full_name};
+use crate::components::auth::{SignInPrompt, SignOutButton, check_full_name, identity_form_error};
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
 };
@@ -60,11 +60,7 @@ fn Settings(user: CurrentUser) -> impl IntoView {
             update.value().get()
         }
     };
-    let error = Signal::derive(move || {
-        outcome()
-            .and_then(|outcome| outcome.err())
-            .map(|error| error_message(&error))
-    });
+    let error = identity_form_error(update.value(), vec![("full_name", full_name)]);
     let saved = Signal::derive(move || {
         outcome()
             .is_some_and(|outcome| outcome.is_ok())

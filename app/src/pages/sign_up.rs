@@ -3,9 +3,9 @@ use leptos_meta::Title;
 
 use crate::components::auth::{
     AuthPageLink, AuthPanel, EmailField, NewPasswordField, check_email, check_full_name,
-    check_new_password,
+    check_new_password, identity_form_error,
 };
-use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton, error_message};
+use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton};
 use crate::identity::api::SignUp;
 
 /// Everything the sign-up page says, in one place for translation.
@@ -28,13 +28,14 @@ pub fn SignUpPage() -> impl IntoView {
     let full_name = FieldCheck::new(check_full_name);
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_new_password);
-    let error = Signal::derive(move || {
-        sign_up
-            .value()
-            .get()
-            .and_then(|outcome| outcome.err())
-            .map(|error| error_message(&error))
-    });
+    let error = identity_form_error(
+        sign_up.value(),
+        vec![
+            ("full_name", full_name),
+            ("email", email),
+            ("password", password),
+        ],
+    );
 
     view! {
         <Title text=text::TITLE/>

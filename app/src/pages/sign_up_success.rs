@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::auth::{AuthPageLink, AuthPanel};
-use crate::components::form::TextLink;
+use crate::pages::dev_mailbox::DevMailboxHint;
 
 /// Everything the "check your email" page says, in one place for translation.
 mod text {
@@ -15,10 +15,6 @@ mod text {
         "Click the confirmation link: it confirms your address and signs you in.",
         "You land on your dashboard, on the Free plan.",
     ];
-    pub const DEV_BEFORE: &str = "Running Kilat in local development? No real email is sent: \
-        open the ";
-    pub const DEV_LINK: &str = "local mailbox";
-    pub const DEV_AFTER: &str = " to find the message.";
     pub const ALREADY: &str = "Already confirmed?";
     pub const SIGN_IN: &str = "Sign in";
 }
@@ -34,9 +30,7 @@ pub fn SignUpSuccessPage() -> impl IntoView {
                     {text::STEPS.map(|step| view! { <li>{step}</li> })}
                 </ol>
             </div>
-            <p class="rounded-md bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/60 dark:text-slate-300">
-                {text::DEV_BEFORE}<TextLink href="/dev/mailbox">{text::DEV_LINK}</TextLink>{text::DEV_AFTER}
-            </p>
+            <DevMailboxHint/>
             <AuthPageLink question=text::ALREADY href="/auth/login" label=text::SIGN_IN/>
         </AuthPanel>
     }

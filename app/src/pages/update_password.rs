@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::auth::{AuthPanel, NewPasswordField, check_new_password, message_in_query};
+use crate::components::auth::{AuthPanel, NewPasswordField, check_new_password, error_in_query};
 use crate::components::form::{FieldCheck, FormError, SubmitButton};
 
 /// Everything the update-password page says, in one place for translation.
@@ -16,7 +16,7 @@ mod text {
 
 #[component]
 pub fn UpdatePasswordPage() -> impl IntoView {
-    let error = message_in_query("error");
+    let error = error_in_query("error");
     let password = FieldCheck::new(check_new_password);
 
     view! {

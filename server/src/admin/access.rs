@@ -65,9 +65,8 @@ pub async fn require_admin(
             }
             next.run(request).await
         }
-        Err(error @ AdminError::Unavailable) => {
-            (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response()
-        }
+        // Unavailable (the only other kind the role check makes).
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::identity::{EmailAddress, IdentityError, Password, api::safe_next};
+use app::identity::{EmailAddress, IdentityError, NextPath, Password};
 use axum::{
     Form, Router,
     extract::{Query, Request, State},
@@ -31,11 +31,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(service: Arc<IdentityService>) -
         .with_state(service)
 }
 
-fn to_error_page(message: &str) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("message", message)
-        .finish();
-    Redirect::to(&format!("/auth/error?{query}")).into_response()
+/// To the sign-in error page, which shows `error`'s fixed message (the URL carries its code).
+fn to_error_page(error: &IdentityError) -> Response {
+    with_error("/auth/error", error)
+}
+
+/// Back to the form at `path`, which shows `error`'s fixed message (the URL carries its code).
+fn with_error(path: &str, error: &IdentityError) -> Response {
+    with_query(path, "error", error.code())
 }
 
 fn with_query(path: &str, key: &str, value: &str) -> Response {
@@ -48,6 +51,9 @@ fn with_query(path: &str, key: &str, value: &str) -> Response {
 #[derive(Deserialize)]
 struct ConfirmQuery {
     code: Option<String>,
+    /// Set when Supabase sends the person back with an error instead of a code.
+    error: Option<String>,
+    error_code: Option<String>,
     error_description: Option<String>,
 }
 
@@ -58,36 +64,47 @@ async fn confirm(
     session: Session,
     Query(query): Query<ConfirmQuery>,
 ) -> Response {
-    if let Some(description) = query.error_description {
-        return to_error_page(&description);
+    if query.error.is_some() || query.error_code.is_some() || query.error_description.is_some() {
+        // Supabase's words stay in the log; the page shows our own message for the case.
+        tracing::info!(
+            error = ?query.error,
+            error_code = ?query.error_code,
+            description = ?query.error_description,
+            "Supabase sent the person back with an error"
+        );
+        let error = match query.error_code.as_deref() {
+            Some("signup_disabled") => IdentityError::SignUpsDisabled,
+            Some("over_request_rate_limit" | "over_email_send_rate_limit") => {
+                IdentityError::RateLimited {
+                    retry_after_secs: 60,
+                }
+            }
+            _ => IdentityError::LinkExpired,
+        };
+        return to_error_page(&error);
     }
     let Some(code) = query.code else {
-        return to_error_page(
-            "This link is incomplete. Open the newest email we sent, or sign in again.",
-        );
+        return to_error_page(&IdentityError::LinkIncomplete);
     };
     let flow = match session::take_flow(&session).await {
         Ok(Some(flow)) => flow,
-        Ok(None) => {
-            return to_error_page(
-                "This link was opened in a different browser than the one that asked for it, or it was already used. Open it in the same browser, or sign in again.",
-            );
-        }
+        Ok(None) => return to_error_page(&IdentityError::LinkFromOtherBrowser),
         Err(error) => {
             tracing::error!(%error, "session store failed");
-            return to_error_page(&IdentityError::Unavailable.to_string());
+            return to_error_page(&IdentityError::Unavailable);
         }
     };
     let auth_session = match service.auth.exchange_code(&code, &flow.code_verifier).await {
         Ok(auth_session) => auth_session,
         Err(error) => {
             tracing::info!(%error, "a sign-in code was refused");
-            return to_error_page("This link has expired or was already used. Ask for a new one.");
+            return to_error_page(&IdentityError::LinkExpired);
         }
     };
     match service.establish(&session, auth_session).await {
-        Ok(()) => Redirect::to(safe_next(Some(&flow.next))).into_response(),
-        Err(error) => to_error_page(&error.to_string()),
+        // The flow's `next` was checked when it started; checked again, as it leaves us.
+        Ok(()) => Redirect::to(NextPath::or_default(Some(&flow.next)).as_str()).into_response(),
+        Err(error) => to_error_page(&error),
     }
 }
 
@@ -95,7 +112,7 @@ async fn confirm(
 async fn start_flow(session: &Session, next: &str) -> Result<String, Response> {
     session::start_flow(session, next).await.map_err(|error| {
         tracing::error!(%error, "session store failed");
-        to_error_page(&IdentityError::Unavailable.to_string())
+        to_error_page(&IdentityError::Unavailable)
     })
 }
 
@@ -110,7 +127,8 @@ async fn google(
     session: Session,
     Query(query): Query<NextQuery>,
 ) -> Response {
-    match start_flow(&session, safe_next(query.next.as_deref())).await {
+    let next = NextPath::or_default(query.next.as_deref());
+    match start_flow(&session, next.as_str()).await {
         Ok(challenge) => Redirect::to(&service.auth.authorize_url(
             "google",
             &service.confirm_url,
@@ -124,6 +142,8 @@ async fn google(
 #[derive(Deserialize)]
 struct EmailForm {
     email: String,
+    /// Where a magic link leads once it signs the person in.
+    next: Option<String>,
 }
 
 /// The two links the server emails to start a sign-in that returns through `/auth/confirm`.
@@ -136,26 +156,30 @@ enum EmailedLink {
 }
 
 /// Parses the address, starts the PKCE flow and has Supabase email the link; back to the form
-/// with the reason when anything fails.
+/// with the reason when anything fails. A magic link leads to `next` (when it is a safe path).
 async fn email_a_link(
     service: &IdentityService,
     session: &Session,
-    raw_email: &str,
+    form: &EmailForm,
     link: EmailedLink,
 ) -> Response {
     let (next, form_page, sent_page) = match link {
-        EmailedLink::MagicLink => ("/dashboard", "/auth/login", "/auth/sign-up-success"),
+        EmailedLink::MagicLink => (
+            NextPath::or_default(form.next.as_deref()),
+            "/auth/login",
+            "/auth/magic-link-sent",
+        ),
         EmailedLink::PasswordReset => (
-            "/auth/update-password",
+            NextPath::or_default(Some("/auth/update-password")),
             "/auth/forgot-password",
             "/auth/forgot-password?sent=1",
         ),
     };
-    let email = match EmailAddress::parse(raw_email) {
+    let email = match EmailAddress::parse(&form.email) {
         Ok(email) => email,
-        Err(error) => return with_query(form_page, "error", &error.message),
+        Err(error) => return with_error(form_page, &error.into()),
     };
-    let challenge = match start_flow(session, next).await {
+    let challenge = match start_flow(session, next.as_str()).await {
         Ok(challenge) => challenge,
         Err(response) => return response,
     };
@@ -175,11 +199,7 @@ async fn email_a_link(
     };
     match sent {
         Ok(()) => Redirect::to(sent_page).into_response(),
-        Err(error) => with_query(
-            form_page,
-            "error",
-            &super::identity::explain(error).to_string(),
-        ),
+        Err(error) => with_error(form_page, &super::identity::explain(error)),
     }
 }
 
@@ -213,7 +233,7 @@ async fn magic_link(
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    let send = email_a_link(&service, &session, &form.email, EmailedLink::MagicLink);
+    let send = email_a_link(&service, &session, &form, EmailedLink::MagicLink);
     email_link_limited(&service, ip, &form.email, send).await
 }
 
@@ -224,7 +244,7 @@ async fn forgot_password(
     session: Session,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    let send = email_a_link(&service, &session, &form.email, EmailedLink::PasswordReset);
+    let send = email_a_link(&service, &session, &form, EmailedLink::PasswordReset);
     email_link_limited(&service, ip, &form.email, send).await
 }
 
@@ -242,29 +262,21 @@ async fn update_password(
 ) -> Response {
     let password = match Password::parse(&form.password) {
         Ok(password) => password,
-        Err(error) => return with_query("/auth/update-password", "error", &error.message),
+        Err(error) => return with_error("/auth/update-password", &error.into()),
     };
     let signed_in = match service.access(&session).await {
         Ok((signed_in, _)) => signed_in,
         Err(IdentityError::NotSignedIn) => {
-            return with_query(
-                "/auth/login",
-                "error",
-                "Your reset link has expired. Ask for a new one.",
-            );
+            return with_error("/auth/login", &IdentityError::ResetLinkExpired);
         }
-        Err(error) => return with_query("/auth/update-password", "error", &error.to_string()),
+        Err(error) => return with_error("/auth/update-password", &error),
     };
     if let Err(error) = service
         .auth
         .update_password(&signed_in.access_token, password.expose())
         .await
     {
-        return with_query(
-            "/auth/update-password",
-            "error",
-            &super::identity::explain(error).to_string(),
-        );
+        return with_error("/auth/update-password", &super::identity::explain(error));
     }
     let _ = service.auth.sign_out(&signed_in.access_token).await;
     if let Err(error) = session::end(&session).await {

@@ -2,6 +2,7 @@
 
 mod admin_area;
 mod admin_bootstrap;
+mod auth_messages;
 mod auth_twin;
 mod cli;
 mod client_ip;
@@ -9,12 +10,15 @@ mod database_enums;
 mod hardening;
 mod health;
 mod helpers;
+mod hostile_input;
 mod identity_flow;
 mod leptos_settings;
 mod local_cluster;
 mod mail;
 mod pages;
 mod rate_limits;
+mod redirects;
 mod schema;
 mod service_rpcs;
 mod user_scope;
+mod what_a_user_notices;
