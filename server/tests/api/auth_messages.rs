@@ -227,3 +227,35 @@ async fn a_rate_limited_sign_in_answers_429_saying_when_to_try_again() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_browser_without_javascript_is_sent_back_to_the_form_which_shows_the_refusal() {
+    let (app, _) = spawn_app_with(&UNLIMITED).await;
+    let login = format!("{}/auth/login?next=%2Fdashboard%2Fsettings", app.address);
+    let refused = app
+        .client
+        .post(format!("{}{}", app.address, SignIn::PATH))
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, &app.address)
+        .header(header::REFERER, &login)
+        .form(&[("email", "nobody@kilat.id"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.status().is_redirection(), "{}", refused.status());
+    let back = location(&refused);
+    assert!(
+        back.starts_with(&login) && back.contains("__err="),
+        "{back}"
+    );
+    let html = app
+        .client
+        .get(&back)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("do not match an account"), "{html}");
+}
