@@ -259,3 +259,52 @@ async fn a_browser_without_javascript_is_sent_back_to_the_form_which_shows_the_r
         .unwrap();
     assert!(html.contains("do not match an account"), "{html}");
 }
+
+#[tokio::test]
+async fn a_field_error_marks_its_own_input() {
+    let (app, _) = spawn_app_with(&UNLIMITED).await;
+    let sign_up = format!("{}/auth/sign-up", app.address);
+    let refused = app
+        .client
+        .post(format!("{}{}", app.address, SignUp::PATH))
+        .header(header::ACCEPT, "text/html")
+        .header(header::ORIGIN, &app.address)
+        .header(header::REFERER, &sign_up)
+        .form(&[
+            ("email", "ana@kilat.id"),
+            ("password", "short"),
+            ("full_name", "Ana"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let back = location(&refused);
+    let html = app
+        .client
+        .get(&back)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let input = |id: &str| {
+        html.split(&format!("id=\"{id}\""))
+            .nth(1)
+            .and_then(|rest| rest.split('>').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        input("signup-password").contains("aria-invalid=\"true\""),
+        "{}",
+        input("signup-password")
+    );
+    assert!(!input("signup-email").contains("aria-invalid"), "{html}");
+    let error = html
+        .split("id=\"signup-password-error\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_default();
+    assert!(error.contains("Use at least 8 characters."), "{error}");
+}
