@@ -9,6 +9,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditAction {
     ProfileUpdated,
+    PasswordChanged,
+    EmailChangeRequested,
     RoleChanged,
     PaymentSuccess,
     PaymentFailed,
@@ -19,6 +21,8 @@ impl AuditAction {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::ProfileUpdated => "profile.updated",
+            AuditAction::PasswordChanged => "password.changed",
+            AuditAction::EmailChangeRequested => "email.change_requested",
             AuditAction::RoleChanged => "role.changed",
             AuditAction::PaymentSuccess => "payment.success",
             AuditAction::PaymentFailed => "payment.failed",

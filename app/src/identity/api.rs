@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{CurrentUser, IdentityError, SignUpOutcome};
+use super::{CurrentUser, EmailChangeOutcome, IdentityError, SignUpOutcome};
 #[cfg(feature = "ssr")]
 use super::{EmailAddress, FullName, Identity, NextPath, Password};
 
@@ -54,6 +54,28 @@ pub async fn sign_out() -> Result<(), IdentityError> {
 #[server]
 pub async fn load_current_user() -> Result<Option<CurrentUser>, IdentityError> {
     identity()?.current_user().await
+}
+
+#[server]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+) -> Result<(), IdentityError> {
+    use super::FieldError;
+    let current = match Password::parse(&current_password) {
+        Ok(current) => current,
+        Err(FieldError::PasswordMissing) => return Err(FieldError::CurrentPasswordMissing.into()),
+        // Too short or too long cannot be anyone's password.
+        Err(_) => return Err(FieldError::CurrentPasswordWrong.into()),
+    };
+    let new = Password::parse(&password)?;
+    identity()?.change_password(current, new).await
+}
+
+#[server]
+pub async fn change_email(email: String) -> Result<EmailChangeOutcome, IdentityError> {
+    let email = EmailAddress::parse(&email)?;
+    identity()?.change_email(email).await
 }
 
 #[server]

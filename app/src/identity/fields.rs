@@ -27,6 +27,14 @@ pub enum FieldError {
     /// The new password is the one already in use (`same_password`).
     #[error("Choose a password different from your current one.")]
     PasswordUnchanged,
+    #[error("Enter your current password.")]
+    CurrentPasswordMissing,
+    #[error("That is not your current password. Check it, or reset your password by email.")]
+    CurrentPasswordWrong,
+    #[error("That is already your email address.")]
+    EmailUnchanged,
+    #[error("Another account already uses this address. Choose another one.")]
+    EmailInUse,
     #[error("Use at most 120 characters.")]
     NameTooLong,
     #[error("Use letters, spaces and punctuation only.")]
@@ -35,7 +43,7 @@ pub enum FieldError {
 
 impl FieldError {
     /// Every field error, for code round trips.
-    pub const ALL: [FieldError; 10] = [
+    pub const ALL: [FieldError; 14] = [
         FieldError::EmailMissing,
         FieldError::EmailInvalid,
         FieldError::EmailRefused,
@@ -44,6 +52,10 @@ impl FieldError {
         FieldError::PasswordTooLong,
         FieldError::PasswordWeak,
         FieldError::PasswordUnchanged,
+        FieldError::CurrentPasswordMissing,
+        FieldError::CurrentPasswordWrong,
+        FieldError::EmailUnchanged,
+        FieldError::EmailInUse,
         FieldError::NameTooLong,
         FieldError::NameInvalidCharacters,
     ];
@@ -51,8 +63,13 @@ impl FieldError {
     /// The form field's name, e.g. `email`.
     pub fn field(self) -> &'static str {
         match self {
-            FieldError::EmailMissing | FieldError::EmailInvalid | FieldError::EmailRefused => {
-                "email"
+            FieldError::EmailMissing
+            | FieldError::EmailInvalid
+            | FieldError::EmailRefused
+            | FieldError::EmailUnchanged
+            | FieldError::EmailInUse => "email",
+            FieldError::CurrentPasswordMissing | FieldError::CurrentPasswordWrong => {
+                "current_password"
             }
             FieldError::PasswordMissing
             | FieldError::PasswordTooShort
@@ -74,6 +91,10 @@ impl FieldError {
             FieldError::PasswordTooLong => "password_too_long",
             FieldError::PasswordWeak => "password_weak",
             FieldError::PasswordUnchanged => "password_unchanged",
+            FieldError::CurrentPasswordMissing => "current_password_missing",
+            FieldError::CurrentPasswordWrong => "current_password_wrong",
+            FieldError::EmailUnchanged => "email_unchanged",
+            FieldError::EmailInUse => "email_in_use",
             FieldError::NameTooLong => "full_name_too_long",
             FieldError::NameInvalidCharacters => "full_name_invalid_characters",
         }

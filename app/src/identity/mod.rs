@@ -31,6 +31,16 @@ pub enum SignUpOutcome {
     CheckEmail,
 }
 
+/// What asking for a new email address did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EmailChangeOutcome {
+    /// Confirmation is off: the address is changed.
+    Changed,
+    /// Links went out (to the new address, and with "secure email change" to the current one);
+    /// the change takes effect once they are followed.
+    LinksSent,
+}
+
 /// Why an identity action failed, in words a person can act on. Every kind has a stable
 /// [`code`](Self::code) (for URLs and API answers) and an HTTP [`status`](Self::status); only
 /// `Unavailable` is a fault (5xx), every other kind is a refusal (4xx).
@@ -220,6 +230,10 @@ pub trait Identity: Send + Sync {
     async fn sign_in(&self, email: EmailAddress, password: Password) -> Result<(), IdentityError>;
     async fn sign_out(&self) -> Result<(), IdentityError>;
     async fn current_user(&self) -> Result<Option<CurrentUser>, IdentityError>;
+    /// Sets a new password once `current` is proven (audited).
+    async fn change_password(&self, current: Password, new: Password) -> Result<(), IdentityError>;
+    /// Asks for a new sign-in address, confirmed through emailed links (audited).
+    async fn change_email(&self, email: EmailAddress) -> Result<EmailChangeOutcome, IdentityError>;
     /// Changes the signed-in person's name (audited with before and after).
     async fn update_full_name(
         &self,

@@ -1,13 +1,16 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::auth::{SignInPrompt, SignOutButton, check_full_name, identity_form_error};
+use crate::components::auth::{
+    NewPasswordField, SignInPrompt, SignOutButton, check_email, check_full_name,
+    check_new_password, identity_form_error,
+};
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
 };
 use crate::components::ui::Card;
-use crate::identity::CurrentUser;
-use crate::identity::api::{UpdateFullName, load_current_user};
+use crate::identity::api::{ChangeEmail, ChangePassword, UpdateFullName, load_current_user};
+use crate::identity::{CurrentUser, EmailChangeOutcome};
 
 /// Everything the settings page says, in one place for translation.
 mod text {
@@ -18,13 +21,41 @@ mod text {
     pub const FULL_NAME: &str = "Full name";
     pub const FULL_NAME_HINT: &str = "Optional. Leave it empty to be greeted by your email.";
     pub const EMAIL: &str = "Email";
-    pub const EMAIL_HINT: &str = "Your sign-in address; it cannot be changed here.";
+    pub const EMAIL_HINT: &str = "Your sign-in address. Change it below.";
     pub const SUBMIT: &str = "Save changes";
     pub const SUBMITTING: &str = "Saving…";
     pub const SAVED: &str = "Saved. Your profile is up to date.";
     pub const SESSION_TITLE: &str = "Session";
     pub const SESSION_LEAD: &str = "Sign out of Kilat in this browser.";
     pub const BACK: &str = "← Back to the dashboard";
+    pub const EMAIL_TITLE: &str = "Email address";
+    pub const EMAIL_LEAD: &str = "We email a link to the new address (and one to your current address); the change takes effect once you open them.";
+    pub const NEW_EMAIL: &str = "New email address";
+    pub const EMAIL_SUBMIT: &str = "Change email";
+    pub const EMAIL_SUBMITTING: &str = "Sending links…";
+    pub const EMAIL_LINKS_SENT: &str = "Check your inbox: open the link we sent to your new address, and the one sent to your current address if you got one.";
+    pub const EMAIL_CHANGED_NOW: &str = "Your email address is changed.";
+    pub const EMAIL_CHANGED: &str = "Your email address is changed. Sign in with it from now on.";
+    pub const EMAIL_HALF_CONFIRMED: &str =
+        "One link confirmed. Open the link we sent to your other address to finish the change.";
+    pub const PASSWORD_TITLE: &str = "Password";
+    pub const PASSWORD_LEAD: &str = "Enter your current password, then choose a new one.";
+    pub const CURRENT_PASSWORD: &str = "Current password";
+    pub const NEW_PASSWORD: &str = "New password";
+    pub const NEW_PASSWORD_HINT: &str = "At least 8 characters.";
+    pub const PASSWORD_SUBMIT: &str = "Change password";
+    pub const PASSWORD_SUBMITTING: &str = "Changing…";
+    pub const PASSWORD_CHANGED: &str = "Password changed. Use the new one next time you sign in.";
+    pub const FORGOT: &str = "Forgot your current password? Reset it by email";
+}
+
+/// The fixed message for a `?notice=` code the server's redirects put here.
+fn notice_message(code: &str) -> Option<&'static str> {
+    match code {
+        "email_changed" => Some(text::EMAIL_CHANGED),
+        "email_half_confirmed" => Some(text::EMAIL_HALF_CONFIRMED),
+        _ => None,
+    }
 }
 
 #[component]
@@ -106,6 +137,8 @@ fn Settings(user: CurrentUser) -> impl IntoView {
                     </ActionForm>
                 </div>
             </Card>
+            <ChangeEmailCard/>
+            <ChangePasswordCard/>
             <Card>
                 <h2 class="text-lg font-semibold">{text::SESSION_TITLE}</h2>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::SESSION_LEAD}</p>
@@ -113,4 +146,115 @@ fn Settings(user: CurrentUser) -> impl IntoView {
             </Card>
         </div>
     }
+}
+
+/// The signed-in person asks for a new address; Supabase confirms it through emailed links,
+/// which come back to this page with a `?notice=`.
+#[component]
+fn ChangeEmailCard() -> impl IntoView {
+    let change = ServerAction::<ChangeEmail>::new();
+    let email = FieldCheck::new(check_email);
+    let error = identity_form_error(change.value(), vec![("email", email)]);
+    let query = leptos_router::hooks::use_query_map();
+    let done = Signal::derive(move || {
+        if change.pending().get() {
+            return None;
+        }
+        match change.value().get() {
+            Some(Ok(EmailChangeOutcome::LinksSent)) => Some(text::EMAIL_LINKS_SENT.to_string()),
+            Some(Ok(EmailChangeOutcome::Changed)) => Some(text::EMAIL_CHANGED_NOW.to_string()),
+            Some(Err(_)) => None,
+            None => query
+                .with(|query| query.get_str("notice").and_then(notice_message))
+                .map(str::to_string),
+        }
+    });
+    view! {
+        <Card>
+            <h2 class="text-lg font-semibold">{text::EMAIL_TITLE}</h2>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::EMAIL_LEAD}</p>
+            <div class="mt-4 space-y-4">
+                <FormError message=error/>
+                <FormSuccess message=done/>
+                <ActionForm action=change attr:data-testid="email-form" attr:class="space-y-4">
+                    <FormField
+                        id="settings-new-email"
+                        name="email"
+                        label=text::NEW_EMAIL
+                        kind="email"
+                        autocomplete="email"
+                        required=true
+                        check=email
+                    />
+                    <div class="sm:w-48">
+                        <SubmitButton
+                            label=text::EMAIL_SUBMIT
+                            pending_label=text::EMAIL_SUBMITTING
+                            pending=change.pending()
+                            validates=[email]
+                        />
+                    </div>
+                </ActionForm>
+            </div>
+        </Card>
+    }
+    .into_any()
+}
+
+/// A new password, proven with the current one.
+#[component]
+fn ChangePasswordCard() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let current = FieldCheck::new(|raw| {
+        raw.is_empty()
+            .then(|| crate::identity::FieldError::CurrentPasswordMissing.to_string())
+    });
+    let new = FieldCheck::new(check_new_password);
+    let error = identity_form_error(
+        change.value(),
+        vec![("current_password", current), ("password", new)],
+    );
+    let done = Signal::derive(move || {
+        (!change.pending().get() && change.value().with(|value| matches!(value, Some(Ok(())))))
+            .then(|| text::PASSWORD_CHANGED.to_string())
+    });
+    view! {
+        <Card>
+            <h2 class="text-lg font-semibold">{text::PASSWORD_TITLE}</h2>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::PASSWORD_LEAD}</p>
+            <div class="mt-4 space-y-4">
+                <FormError message=error/>
+                <FormSuccess message=done/>
+                <ActionForm action=change attr:data-testid="password-form" attr:class="space-y-4">
+                    <FormField
+                        id="settings-current-password"
+                        name="current_password"
+                        label=text::CURRENT_PASSWORD
+                        kind="password"
+                        autocomplete="current-password"
+                        required=true
+                        check=current
+                    />
+                    <NewPasswordField
+                        id="settings-new-password"
+                        label=text::NEW_PASSWORD
+                        hint=text::NEW_PASSWORD_HINT
+                        check=new
+                    />
+                    <div class="flex flex-col gap-3 sm:flex-row sm:items-center">
+                        <div class="sm:w-48">
+                            <SubmitButton
+                                label=text::PASSWORD_SUBMIT
+                                pending_label=text::PASSWORD_SUBMITTING
+                                pending=change.pending()
+                                validates=[current, new]
+                            />
+                        </div>
+                        <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
+                    </div>
+                </ActionForm>
+            </div>
+        </Card>
+    }
+    .into_any()
 }

@@ -5,8 +5,8 @@ use std::{net::IpAddr, sync::Arc};
 use app::{
     domain::{AppRole, Plan},
     identity::{
-        CurrentUser, EmailAddress, FieldError, FullName, Identity, IdentityError, Password,
-        SignUpOutcome,
+        CurrentUser, EmailAddress, EmailChangeOutcome, FieldError, FullName, Identity,
+        IdentityError, Password, SignUpOutcome,
     },
 };
 use http::HeaderMap;
@@ -98,7 +98,7 @@ async fn request_ip() -> Result<IpAddr, IdentityError> {
 
 /// Sends `limit`'s headers with the server function's answer; a refusal answers 429 with
 /// `Retry-After`, and the form says when to try again.
-fn answer_limit(limit: RateLimit) -> Result<(), IdentityError> {
+pub(super) fn answer_limit(limit: RateLimit) -> Result<(), IdentityError> {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         for (name, value) in limit.headers() {
             response.insert_header(name, value);
@@ -115,12 +115,12 @@ fn answer_limit(limit: RateLimit) -> Result<(), IdentityError> {
     }
 }
 
-fn session_failed(error: tower_sessions::session::Error) -> IdentityError {
+pub(super) fn session_failed(error: tower_sessions::session::Error) -> IdentityError {
     tracing::error!(%error, "session store failed");
     IdentityError::Unavailable
 }
 
-fn database_failed(error: sqlx::Error) -> IdentityError {
+pub(super) fn database_failed(error: sqlx::Error) -> IdentityError {
     tracing::error!(%error, "identity query failed");
     IdentityError::Unavailable
 }
@@ -148,9 +148,9 @@ pub fn explain(error: AuthApiError) -> IdentityError {
             FieldError::EmailInvalid.into()
         }
         Some("signup_disabled" | "email_provider_disabled") => IdentityError::SignUpsDisabled,
-        Some("otp_expired" | "flow_state_expired" | "flow_state_not_found" | "bad_code_verifier") => {
-            IdentityError::LinkExpired
-        }
+        Some(
+            "otp_expired" | "flow_state_expired" | "flow_state_not_found" | "bad_code_verifier",
+        ) => IdentityError::LinkExpired,
         Some("over_request_rate_limit" | "over_email_send_rate_limit") => {
             IdentityError::RateLimited {
                 retry_after_secs: AUTH_RATE_LIMIT_WAIT_SECS,
@@ -449,6 +449,22 @@ impl Identity for RequestIdentity {
         }
     }
 
+    async fn change_password(&self, current: Password, new: Password) -> Result<(), IdentityError> {
+        let (session, ip) = (request_session().await?, request_ip().await?);
+        let (_, user_agent) = request_origin().await;
+        self.service
+            .change_password(&session, ip, user_agent.as_deref(), &current, &new)
+            .await
+    }
+
+    async fn change_email(&self, email: EmailAddress) -> Result<EmailChangeOutcome, IdentityError> {
+        let (session, ip) = (request_session().await?, request_ip().await?);
+        let (_, user_agent) = request_origin().await;
+        self.service
+            .change_email(&session, ip, user_agent.as_deref(), &email)
+            .await
+    }
+
     async fn update_full_name(
         &self,
         full_name: Option<FullName>,
@@ -547,7 +563,11 @@ mod explain_tests {
             assert_eq!(explain(refused(422, code, "refused")), expected, "{code}");
         }
         assert_eq!(
-            explain(refused(400, "validation_failed", "Unable to validate email address")),
+            explain(refused(
+                400,
+                "validation_failed",
+                "Unable to validate email address"
+            )),
             IdentityError::Invalid(FieldError::EmailInvalid)
         );
         assert_eq!(

@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{identity::IdentityService, session};
+use super::{account, identity::IdentityService, session};
 use crate::{net::ClientIp, ratelimit::Subject};
 
 pub fn router<S: Clone + Send + Sync + 'static>(service: Arc<IdentityService>) -> Router<S> {
@@ -55,6 +55,8 @@ struct ConfirmQuery {
     error: Option<String>,
     error_code: Option<String>,
     error_description: Option<String>,
+    /// Set (instead of a code) after the first of the two links of a secure email change.
+    message: Option<String>,
 }
 
 /// `/auth/confirm`: email confirmation, magic link, password recovery and Google all come back
@@ -84,6 +86,10 @@ async fn confirm(
         return to_error_page(&error);
     }
     let Some(code) = query.code else {
+        if query.message.is_some() {
+            // Supabase's words are not shown; the flow stays for the second link's code.
+            return Redirect::to(account::EMAIL_HALF_CONFIRMED_PATH).into_response();
+        }
         return to_error_page(&IdentityError::LinkIncomplete);
     };
     let flow = match session::take_flow(&session).await {

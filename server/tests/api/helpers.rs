@@ -324,15 +324,36 @@ impl TestApp {
         assert_eq!(location(&signed_in), "/dashboard", "{}", signed_in.status());
     }
 
-    /// The newest link in the local mailbox that contains `needle`.
-    pub async fn newest_link(&self, needle: &str) -> String {
+    /// The links in the local mailbox that contain `needle`, newest first.
+    pub async fn links(&self, needle: &str) -> Vec<String> {
         let html = self.get("/dev/mailbox").await.text().await.unwrap();
         html.split("href=\"")
             .skip(1)
             .filter_map(|rest| rest.split('"').next())
             .map(|link| link.replace("&amp;", "&"))
-            .find(|link| link.contains(needle))
-            .unwrap_or_else(|| panic!("no link with {needle:?} in the mailbox:\n{html}"))
+            .filter(|link| link.contains(needle))
+            .collect()
+    }
+
+    /// The newest link in the local mailbox that contains `needle`.
+    pub async fn newest_link(&self, needle: &str) -> String {
+        self.links(needle)
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no link with {needle:?} in the mailbox"))
+    }
+
+    /// Calls a server function as the page's JavaScript does (answers with a status and JSON,
+    /// not a redirect back to the form).
+    pub async fn call(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header(header::ORIGIN, &self.address)
+            .form(form)
+            .send()
+            .await
+            .expect("request is answered")
     }
 
     /// Follows Supabase's redirect back to the app (the twin sends people to SITE_URL, which

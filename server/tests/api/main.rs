@@ -1,5 +1,6 @@
 //! Integration tests: one binary (it links once), one module per capability.
 
+mod account_settings;
 mod admin_area;
 mod admin_bootstrap;
 mod auth_messages;

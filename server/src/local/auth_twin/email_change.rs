@@ -1,6 +1,6 @@
 //! Changing a user's email address (`PUT /user {email}`), with GoTrue's "secure email change":
-//! a link to the new address and one to the current address, both to be followed (one is
-//! enough when confirmation is off).
+//! a link to the new address and one to the current address, both to be followed. With
+//! confirmation off (auto-confirm) the address changes at once, as GoTrue does.
 
 use serde_json::json;
 use sqlx::PgConnection;

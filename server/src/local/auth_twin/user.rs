@@ -196,7 +196,23 @@ pub(super) async fn update_user(
         let user = users::by_id(&mut tx, user.id)
             .await?
             .unwrap_or(user.clone());
-        email_change::request(&twin, &mut tx, &user, email, pkce.as_ref(), &redirect_to).await?;
+        if twin.config.autoconfirm {
+            // GoTrue's `UserUpdate`: with auto-confirm the address changes at once, no links.
+            sqlx::query(
+                "update auth.users set email_change = $2, updated_at = now() where id = $1",
+            )
+            .bind(user.id)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+            let user = users::by_id(&mut tx, user.id)
+                .await?
+                .ok_or_else(|| ApiError::internal("Error updating user", "user vanished"))?;
+            email_change::verify(&twin, &mut tx, &user, "").await?;
+        } else {
+            email_change::request(&twin, &mut tx, &user, email, pkce.as_ref(), &redirect_to)
+                .await?;
+        }
     }
     let updated = users::by_id(&mut tx, user.id)
         .await?
