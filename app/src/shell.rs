@@ -11,9 +11,9 @@ use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::pages::{
     admin::AdminPage, auth_error::AuthErrorPage, dashboard::DashboardPage,
     dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage, landing::LandingPage,
-    login::LoginPage, magic_link_sent::MagicLinkSentPage, not_found::NotFound, settings::SettingsPage, sign_up::SignUpPage,
-    sign_up_success::SignUpSuccessPage, update_password::UpdatePasswordPage,
-    verify_email::VerifyEmailPage,
+    login::LoginPage, magic_link_sent::MagicLinkSentPage, not_found::NotFound,
+    settings::SettingsPage, sign_up::SignUpPage, sign_up_success::SignUpSuccessPage,
+    update_password::UpdatePasswordPage, verify_email::VerifyEmailPage,
 };
 
 /// Every page but the landing page is a lazy route: with `cargo leptos --split` its code is a

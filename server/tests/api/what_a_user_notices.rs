@@ -22,7 +22,10 @@ async fn the_header_shows_a_signed_in_person_their_initials_and_a_menu() {
     app.sign_up_signed_in("ana@kilat.id", "Ana Lestari").await;
     for path in ["/", "/dashboard"] {
         let page = html(&app, path).await;
-        assert!(page.contains("data-testid=\"account-menu\""), "{path}: {page}");
+        assert!(
+            page.contains("data-testid=\"account-menu\""),
+            "{path}: {page}"
+        );
         assert!(!page.contains("data-testid=\"header-sign-in\""), "{path}");
         assert!(page.contains(">AL<"), "{path}: initials");
         assert!(page.contains("Ana Lestari"), "{path}");
