@@ -16,6 +16,7 @@ mod text {
     pub const SIGNING_OUT: &str = "Signing out…";
     pub const SIGNED_OUT: &str = "You are not signed in, or your session has ended.";
     pub const SIGN_IN: &str = "Sign in";
+    pub const NEXT_TITLE: &str = "What happens next";
 }
 
 /// Inline checks with the server's own parsers (for [`super::form::FieldCheck::new`]).
@@ -117,6 +118,30 @@ pub fn AuthPanel(
                 <div class="mt-6 space-y-6">{children()}</div>
             </Card>
         </section>
+    }
+}
+
+/// The page after a form that emailed a link: the steps from here, the local-mailbox hint in
+/// development, and a way to sign in instead.
+#[component]
+pub fn CheckEmailPanel(
+    title: &'static str,
+    lead: &'static str,
+    steps: [&'static str; 3],
+    question: &'static str,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <AuthPanel title=title lead=lead>
+            <div data-testid=testid>
+                <h2 class="font-semibold">{text::NEXT_TITLE}</h2>
+                <ol class="mt-3 list-decimal space-y-2 pl-5 text-sm text-slate-600 dark:text-slate-300">
+                    {steps.map(|step| view! { <li>{step}</li> })}
+                </ol>
+            </div>
+            <crate::pages::dev_mailbox::DevMailboxHint/>
+            <AuthPageLink question=question href="/auth/login" label=text::SIGN_IN/>
+        </AuthPanel>
     }
 }
 

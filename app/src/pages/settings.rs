@@ -100,11 +100,7 @@ fn Settings(user: CurrentUser) -> impl IntoView {
 
     view! {
         <div class="space-y-6">
-            <Card>
-                <h2 class="text-lg font-semibold">{text::PROFILE_TITLE}</h2>
-                <div class="mt-4 space-y-4">
-                    <FormError message=error/>
-                    <FormSuccess message=saved/>
+            <SettingsCard title=text::PROFILE_TITLE error done=saved>
                     // Outside the form: shown, never sent.
                     <FormField
                         id="settings-email"
@@ -135,8 +131,7 @@ fn Settings(user: CurrentUser) -> impl IntoView {
                             />
                         </div>
                     </ActionForm>
-                </div>
-            </Card>
+            </SettingsCard>
             <ChangeEmailCard/>
             <ChangePasswordCard/>
             <Card>
@@ -145,6 +140,28 @@ fn Settings(user: CurrentUser) -> impl IntoView {
                 <div class="mt-4 sm:w-48"><SignOutButton/></div>
             </Card>
         </div>
+    }
+}
+
+/// One settings section: a titled card with its form's error and success alerts.
+#[component]
+fn SettingsCard(
+    title: &'static str,
+    #[prop(optional)] lead: Option<&'static str>,
+    error: Signal<Option<String>>,
+    done: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Card>
+            <h2 class="text-lg font-semibold">{title}</h2>
+            {lead.map(|lead| view! { <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{lead}</p> })}
+            <div class="mt-4 space-y-4">
+                <FormError message=error/>
+                <FormSuccess message=done/>
+                {children()}
+            </div>
+        </Card>
     }
 }
 
@@ -170,12 +187,7 @@ fn ChangeEmailCard() -> impl IntoView {
         }
     });
     view! {
-        <Card>
-            <h2 class="text-lg font-semibold">{text::EMAIL_TITLE}</h2>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::EMAIL_LEAD}</p>
-            <div class="mt-4 space-y-4">
-                <FormError message=error/>
-                <FormSuccess message=done/>
+        <SettingsCard title=text::EMAIL_TITLE lead=text::EMAIL_LEAD error done>
                 <ActionForm action=change attr:data-testid="email-form" attr:class="space-y-4">
                     <FormField
                         id="settings-new-email"
@@ -195,8 +207,7 @@ fn ChangeEmailCard() -> impl IntoView {
                         />
                     </div>
                 </ActionForm>
-            </div>
-        </Card>
+        </SettingsCard>
     }
     .into_any()
 }
@@ -219,12 +230,7 @@ fn ChangePasswordCard() -> impl IntoView {
             .then(|| text::PASSWORD_CHANGED.to_string())
     });
     view! {
-        <Card>
-            <h2 class="text-lg font-semibold">{text::PASSWORD_TITLE}</h2>
-            <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::PASSWORD_LEAD}</p>
-            <div class="mt-4 space-y-4">
-                <FormError message=error/>
-                <FormSuccess message=done/>
+        <SettingsCard title=text::PASSWORD_TITLE lead=text::PASSWORD_LEAD error done>
                 <ActionForm action=change attr:data-testid="password-form" attr:class="space-y-4">
                     <FormField
                         id="settings-current-password"
@@ -253,8 +259,7 @@ fn ChangePasswordCard() -> impl IntoView {
                         <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
                     </div>
                 </ActionForm>
-            </div>
-        </Card>
+        </SettingsCard>
     }
     .into_any()
 }

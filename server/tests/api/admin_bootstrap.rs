@@ -50,7 +50,7 @@ async fn a_listed_address_confirmed_through_the_emailed_link_becomes_admin() {
 #[tokio::test]
 async fn a_listed_address_google_vouches_for_becomes_admin() {
     let (app, pool) = spawn_app_with(&[NO_CONFIRMATION, ("ADMIN_EMAILS", "boss@gmail.test")]).await;
-    let callback = google_consent(&app, "boss@gmail.test").await;
+    let callback = google_consent(&app, "boss@gmail.test", "/dashboard/settings").await;
     let signed_in = app.client.get(&callback).send().await.unwrap();
     assert_eq!(location(&signed_in), "/dashboard/settings");
     let user = user_id(&pool, "boss@gmail.test").await;

@@ -265,19 +265,23 @@ impl TestApp {
         }
     }
 
-    /// Signs a new account up with [`PASSWORD`] and checks it is signed in at once (the server
-    /// must run with `LOCAL_AUTH_EMAIL_CONFIRMATION=false`).
+    /// Posts the sign-up form for `email` with [`PASSWORD`], as a browser without JavaScript.
+    pub async fn sign_up(&self, email: &str, full_name: &str) -> Response {
+        self.post_form(
+            SignUp::PATH,
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("full_name", full_name),
+            ],
+        )
+        .await
+    }
+
+    /// Signs a new account up and checks it is signed in at once (the server must run with
+    /// `LOCAL_AUTH_EMAIL_CONFIRMATION=false`).
     pub async fn sign_up_signed_in(&self, email: &str, full_name: &str) {
-        let response = self
-            .post_form(
-                SignUp::PATH,
-                &[
-                    ("email", email),
-                    ("password", PASSWORD),
-                    ("full_name", full_name),
-                ],
-            )
-            .await;
+        let response = self.sign_up(email, full_name).await;
         assert_eq!(location(&response), "/dashboard", "{}", response.status());
     }
 
@@ -304,16 +308,7 @@ impl TestApp {
     /// Signs a new account up and opens the confirmation link from the mailbox, which signs it
     /// in (the server must require confirmation, the default).
     pub async fn sign_up_confirmed(&self, email: &str, full_name: &str) {
-        let response = self
-            .post_form(
-                SignUp::PATH,
-                &[
-                    ("email", email),
-                    ("password", PASSWORD),
-                    ("full_name", full_name),
-                ],
-            )
-            .await;
+        let response = self.sign_up(email, full_name).await;
         assert_eq!(
             location(&response),
             "/auth/sign-up-success",
@@ -374,14 +369,21 @@ impl TestApp {
     }
 }
 
-/// Runs the local Google consent page for `email` and returns the app callback it sends the
-/// browser to (`{SITE_URL}/auth/confirm?code=…`).
-pub async fn google_consent(browser: &TestApp, email: &str) -> String {
-    let start = browser.get("/auth/google?next=/dashboard/settings").await;
+/// Starts "Continue with Google" with `next`, runs the local consent page for `email` and
+/// returns the app callback it sends the browser to (`{SITE_URL}/auth/confirm?code=…`).
+pub async fn google_consent(browser: &TestApp, email: &str, next: &str) -> String {
+    let start = browser
+        .client
+        .get(format!("{}/auth/google", browser.address))
+        .query(&[("next", next)])
+        .send()
+        .await
+        .unwrap();
     let authorize = location(&start);
     assert!(
         authorize.contains("/auth/v1/authorize?provider=google"),
-        "{authorize}"
+        "{}: {authorize}",
+        start.status()
     );
     assert!(authorize.contains("code_challenge="), "{authorize}");
     let consent = location(&browser.client.get(&authorize).send().await.unwrap());

@@ -259,12 +259,12 @@ async fn a_recovery_link_leads_to_a_new_password_that_replaces_the_old_one() {
 #[tokio::test]
 async fn google_sign_in_completes_only_with_the_verifier_of_the_browser_that_started_it() {
     let app = spawn_app_with(&[]).await.0;
-    let callback = google_consent(&app, "dewi@gmail.test").await;
+    let callback = google_consent(&app, "dewi@gmail.test", "/dashboard/settings").await;
 
     // Another browser with a sign-in of its own under way presents the stolen code: its
     // verifier does not match the challenge, so the exchange fails.
     let thief = app.other_browser();
-    google_consent(&thief, "thief@gmail.test").await;
+    google_consent(&thief, "thief@gmail.test", "/dashboard/settings").await;
     let refused = thief.client.get(&callback).send().await.unwrap();
     assert!(
         location(&refused).starts_with("/auth/error?"),

@@ -5,7 +5,9 @@ use app::identity::api::{SignIn, SignOut};
 use leptos::server_fn::ServerFn;
 use reqwest::header;
 
-use crate::helpers::{NO_CONFIRMATION, PASSWORD, TestApp, location, spawn_app_with};
+use crate::helpers::{
+    NO_CONFIRMATION, PASSWORD, TestApp, google_consent, location, spawn_app_with,
+};
 
 /// Rate limits high enough for a corpus run (the limits themselves are tested elsewhere).
 pub const UNLIMITED: [(&str, &str); 6] = [
@@ -149,42 +151,8 @@ async fn password_sign_in_never_sends_anyone_off_site_whatever_next_says() {
 /// Starts Google sign-in with `next`, allows it on the local consent page, and returns where
 /// `/auth/confirm` then sends the browser.
 async fn google_round_trip(app: &TestApp, next: &str) -> String {
-    let start = app
-        .client
-        .get(format!("{}/auth/google", app.address))
-        .query(&[("next", next)])
-        .send()
-        .await
-        .unwrap();
-    let authorize = location(&start);
-    assert!(
-        authorize.contains("/auth/v1/authorize?provider=google"),
-        "{}: {authorize}",
-        start.status()
-    );
-    let consent = location(&app.client.get(&authorize).send().await.unwrap());
-    let (form_url, query) = consent
-        .split_once('?')
-        .expect("the consent page has a state");
-    let state = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == "state")
-        .map(|(_, value)| value.into_owned())
-        .unwrap();
-    let allowed = app
-        .client
-        .post(form_url)
-        .form(&[
-            ("state", state.as_str()),
-            ("email", "dewi@gmail.test"),
-            ("name", "Dewi"),
-            ("action", "allow"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let callback = location(&allowed);
-    assert!(callback.contains("/auth/confirm?code="), "{callback}");
-    let back = app.client.get(app.on_app(&callback)).send().await.unwrap();
+    let callback = google_consent(app, "dewi@gmail.test", next).await;
+    let back = app.client.get(&callback).send().await.unwrap();
     assert!(back.status().is_redirection(), "{}", back.status());
     location(&back)
 }
