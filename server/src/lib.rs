@@ -16,6 +16,7 @@ pub mod local;
 pub mod mail;
 pub mod net;
 pub mod outbound;
+pub mod profiles;
 pub mod ratelimit;
 pub mod startup;
 pub mod telemetry;

@@ -21,9 +21,10 @@ use super::{
 };
 use crate::{
     admin::roles::{RequestedBy, set_user_role},
-    audit::{self, AuditAction, AuditContext, AuditEntry},
+    audit::AuditContext,
     db::user_scope::begin_as_user,
     net::ClientIp,
+    profiles,
     ratelimit::{AuthPolicies, RateLimit, RateLimiter, Subject},
 };
 
@@ -381,6 +382,105 @@ impl IdentityService {
     }
 }
 
+/// What a browser does with its own account. Each takes the browser's session (and the
+/// caller's address where a limit or the audit trail needs it) explicitly, so it runs and is
+/// tested without Leptos; [`RequestIdentity`] only reads them from the request.
+impl IdentityService {
+    pub async fn sign_up(
+        &self,
+        session: &Session,
+        ip: IpAddr,
+        email: &EmailAddress,
+        password: &Password,
+        full_name: Option<&FullName>,
+    ) -> Result<SignUpOutcome, IdentityError> {
+        answer_limit(self.sign_up_limit(ip).await)?;
+        let challenge = session::start_flow(session, app::identity::NextPath::DEFAULT)
+            .await
+            .map_err(session_failed)?;
+        let data = json!({ "full_name": full_name.map(FullName::as_str) });
+        match self
+            .auth
+            .sign_up(
+                email.as_str(),
+                password.expose(),
+                data,
+                &self.confirm_url,
+                &challenge,
+            )
+            .await
+            .map_err(explain)?
+        {
+            SignUp::SignedIn(auth_session) => {
+                self.establish(session, auth_session).await?;
+                Ok(SignUpOutcome::SignedIn)
+            }
+            SignUp::ConfirmationSent(_) => Ok(SignUpOutcome::CheckEmail),
+        }
+    }
+
+    pub async fn sign_in(
+        &self,
+        session: &Session,
+        ip: IpAddr,
+        email: &EmailAddress,
+        password: &Password,
+    ) -> Result<(), IdentityError> {
+        answer_limit(self.sign_in_limit(ip, email).await)?;
+        let auth_session = self
+            .auth
+            .sign_in_with_password(email.as_str(), password.expose())
+            .await
+            .map_err(explain)?;
+        self.establish(session, auth_session).await
+    }
+
+    pub async fn sign_out(&self, session: &Session) -> Result<(), IdentityError> {
+        if let Some(signed_in) = session::signed_in(session).await.map_err(session_failed)? {
+            // Ends the refresh tokens at Supabase; our session ends either way.
+            if let Err(error) = self.auth.sign_out(&signed_in.access_token).await {
+                tracing::warn!(%error, "Supabase sign-out failed; ending the local session anyway");
+            }
+        }
+        session::end(session).await.map_err(session_failed)
+    }
+
+    pub async fn current_user(
+        &self,
+        session: &Session,
+    ) -> Result<Option<CurrentUser>, IdentityError> {
+        match self.access(session).await {
+            Ok((signed_in, claims)) => self.load_user(&signed_in, &claims).await.map(Some),
+            Err(IdentityError::NotSignedIn) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Changes the signed-in person's name through [`profiles`](crate::profiles) (as them,
+    /// audited) and returns them as pages show them.
+    pub async fn update_full_name(
+        &self,
+        session: &Session,
+        ip: Option<IpAddr>,
+        user_agent: Option<&str>,
+        full_name: Option<&FullName>,
+    ) -> Result<CurrentUser, IdentityError> {
+        let (signed_in, claims) = self.access(session).await?;
+        let context = AuditContext {
+            actor: Some((signed_in.user_id, &signed_in.email)),
+            ip,
+            user_agent,
+        };
+        match profiles::update_full_name(&self.pool, &claims.raw, &context, full_name).await {
+            Ok(true) => self.load_user(&signed_in, &claims).await,
+            Ok(false) => Err(IdentityError::NotSignedIn),
+            Err(error) => Err(database_failed(error)),
+        }
+    }
+}
+
+/// The Leptos adapter: reads the session and the caller from the request, then calls the
+/// service.
 #[async_trait::async_trait]
 impl Identity for RequestIdentity {
     async fn sign_up(
@@ -389,64 +489,23 @@ impl Identity for RequestIdentity {
         password: Password,
         full_name: Option<FullName>,
     ) -> Result<SignUpOutcome, IdentityError> {
-        answer_limit(self.service.sign_up_limit(request_ip().await?).await)?;
-        let session = request_session().await?;
-        let challenge = session::start_flow(&session, "/dashboard")
+        let (session, ip) = (request_session().await?, request_ip().await?);
+        self.service
+            .sign_up(&session, ip, &email, &password, full_name.as_ref())
             .await
-            .map_err(session_failed)?;
-        let data = json!({ "full_name": full_name.as_ref().map(FullName::as_str) });
-        let service = &self.service;
-        match service
-            .auth
-            .sign_up(
-                email.as_str(),
-                password.expose(),
-                data,
-                &service.confirm_url,
-                &challenge,
-            )
-            .await
-            .map_err(explain)?
-        {
-            SignUp::SignedIn(auth_session) => {
-                service.establish(&session, auth_session).await?;
-                Ok(SignUpOutcome::SignedIn)
-            }
-            SignUp::ConfirmationSent(_) => Ok(SignUpOutcome::CheckEmail),
-        }
     }
 
     async fn sign_in(&self, email: EmailAddress, password: Password) -> Result<(), IdentityError> {
-        let ip = request_ip().await?;
-        answer_limit(self.service.sign_in_limit(ip, &email).await)?;
-        let session = request_session().await?;
-        let auth_session = self
-            .service
-            .auth
-            .sign_in_with_password(email.as_str(), password.expose())
-            .await
-            .map_err(explain)?;
-        self.service.establish(&session, auth_session).await
+        let (session, ip) = (request_session().await?, request_ip().await?);
+        self.service.sign_in(&session, ip, &email, &password).await
     }
 
     async fn sign_out(&self) -> Result<(), IdentityError> {
-        let session = request_session().await?;
-        if let Some(signed_in) = session::signed_in(&session).await.map_err(session_failed)? {
-            // Ends the refresh tokens at Supabase; our session ends either way.
-            if let Err(error) = self.service.auth.sign_out(&signed_in.access_token).await {
-                tracing::warn!(%error, "Supabase sign-out failed; ending the local session anyway");
-            }
-        }
-        session::end(&session).await.map_err(session_failed)
+        self.service.sign_out(&request_session().await?).await
     }
 
     async fn current_user(&self) -> Result<Option<CurrentUser>, IdentityError> {
-        let session = request_session().await?;
-        match self.service.access(&session).await {
-            Ok((signed_in, claims)) => self.service.load_user(&signed_in, &claims).await.map(Some),
-            Err(IdentityError::NotSignedIn) => Ok(None),
-            Err(other) => Err(other),
-        }
+        self.service.current_user(&request_session().await?).await
     }
 
     async fn change_password(&self, current: Password, new: Password) -> Result<(), IdentityError> {
@@ -470,53 +529,10 @@ impl Identity for RequestIdentity {
         full_name: Option<FullName>,
     ) -> Result<CurrentUser, IdentityError> {
         let session = request_session().await?;
-        let (signed_in, claims) = self.service.access(&session).await?;
         let (ip, user_agent) = request_origin().await;
-        let new_name = full_name.as_ref().map(FullName::as_str);
-
-        let mut tx = begin_as_user(&self.service.pool, &claims.raw)
+        self.service
+            .update_full_name(&session, ip, user_agent.as_deref(), full_name.as_ref())
             .await
-            .map_err(database_failed)?;
-        let before = sqlx::query_scalar!(
-            "select full_name from public.profiles where id = $1",
-            signed_in.user_id
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_failed)?
-        .ok_or(IdentityError::NotSignedIn)?;
-        // Runs as the user: RLS and the column grants decide what may change.
-        sqlx::query!(
-            "update public.profiles set full_name = $2 where id = $1",
-            signed_in.user_id,
-            new_name
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(database_failed)?;
-        if before.as_deref() != new_name {
-            // The audit trail is written by the server, in the same transaction.
-            sqlx::query("reset role")
-                .execute(&mut *tx)
-                .await
-                .map_err(database_failed)?;
-            let context = AuditContext {
-                actor: Some((signed_in.user_id, &signed_in.email)),
-                ip,
-                user_agent: user_agent.as_deref(),
-            };
-            let entry = AuditEntry {
-                action: AuditAction::ProfileUpdated,
-                target_type: "user",
-                target_id: &signed_in.user_id.to_string(),
-                metadata: json!({ "before": { "full_name": before }, "after": { "full_name": new_name } }),
-            };
-            audit::record(&mut *tx, &context, entry)
-                .await
-                .map_err(database_failed)?;
-        }
-        tx.commit().await.map_err(database_failed)?;
-        self.service.load_user(&signed_in, &claims).await
     }
 }
 

@@ -17,6 +17,7 @@ mod leptos_settings;
 mod local_cluster;
 mod mail;
 mod pages;
+mod profiles;
 mod rate_limits;
 mod redirects;
 mod schema;
