@@ -9,7 +9,7 @@ use sqlx::migrate::Migrator;
 use app::domain::AppRole;
 
 use crate::{
-    admin::roles::{self, RequestedBy},
+    auth::roles::{self, RequestedBy},
     config::{Config, ConfigError, DatabaseSource, Environment, FeatureState},
     db::{self, local_cluster::LocalCluster, migrations},
     leptos_settings,

@@ -13,8 +13,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::roles;
-use crate::auth::{identity::IdentityService, session::SignedIn};
+use crate::auth::{identity::IdentityService, roles, session::SignedIn};
 
 /// A path no route answers: non-admins are shown the app's ordinary not-found page through it.
 const NOT_FOUND_PATH: &str = "/404";

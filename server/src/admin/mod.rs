@@ -1,6 +1,6 @@
-//! Admin capabilities: who may enter the admin area, roles, and the dashboard's numbers.
+//! Admin capabilities: who may enter the admin area and the dashboard's numbers (roles
+//! themselves belong to identity: `auth::roles`).
 
 pub mod access;
 pub mod console;
 pub mod metrics;
-pub mod roles;

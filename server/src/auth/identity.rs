@@ -16,11 +16,11 @@ use tower_sessions::Session;
 
 use super::{
     jwt::{AccessClaims, TokenVerifier},
+    roles::{RequestedBy, set_user_role},
     session::{self, SignedIn},
     supabase_client::{AuthApiError, AuthSession, SignUp, SupabaseAuth},
 };
 use crate::{
-    admin::roles::{RequestedBy, set_user_role},
     audit::AuditContext,
     db::user_scope::begin_as_user,
     net::ClientIp,

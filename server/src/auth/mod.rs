@@ -5,6 +5,7 @@ pub mod account;
 pub mod identity;
 pub mod jwt;
 pub mod pkce;
+pub mod roles;
 pub mod routes;
 pub mod session;
 pub mod supabase_client;

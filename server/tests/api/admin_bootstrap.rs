@@ -2,7 +2,7 @@
 //! the address, once; user_roles stays the source of truth afterwards.
 
 use app::{domain::AppRole, identity::api::SignIn};
-use kilat_server::admin::roles::{RequestedBy, is_admin, set_user_role};
+use kilat_server::auth::roles::{RequestedBy, is_admin, set_user_role};
 use leptos::server_fn::ServerFn;
 use sqlx::PgPool;
 use uuid::Uuid;

@@ -370,7 +370,7 @@ async fn admin_grant_and_revoke_by_email_are_audited_and_explain_an_unknown_addr
             .unwrap()
     };
     let is_admin = || async {
-        kilat_server::admin::roles::is_admin(&db.pool, user)
+        kilat_server::auth::roles::is_admin(&db.pool, user)
             .await
             .unwrap()
     };

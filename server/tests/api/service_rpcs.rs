@@ -4,10 +4,8 @@ use std::time::Duration;
 
 use app::domain::{AppRole, PaymentProvider};
 use kilat_server::{
-    admin::{
-        metrics::dashboard_metrics,
-        roles::{RequestedBy, RoleChangeError, is_admin, set_user_role},
-    },
+    admin::metrics::dashboard_metrics,
+    auth::roles::{RequestedBy, RoleChangeError, is_admin, set_user_role},
     billing::webhook_ledger::{self, Claim, Delivery},
     ratelimit,
 };
