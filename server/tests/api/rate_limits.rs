@@ -142,7 +142,8 @@ async fn password_sign_in_is_limited_per_address_and_email_and_per_address() {
     .await;
     for expected_remaining in [1, 0] {
         let answer = sign_in(&app, "ana@kilat.id").await;
-        assert_ne!(answer.status(), 429);
+        // Let through: back to the form (a 500 would fail here too).
+        assert!(answer.status().is_redirection(), "{}", answer.status());
         assert_eq!(limit_headers(&answer).1, expected_remaining);
     }
     let refused = sign_in(&app, "ana@kilat.id").await;
@@ -156,7 +157,7 @@ async fn password_sign_in_is_limited_per_address_and_email_and_per_address() {
     // Another address from the same client still has its own budget, until the per-address
     // limit (the refused attempt counted there too) runs out.
     let other = sign_in(&app, "budi@kilat.id").await;
-    assert_ne!(other.status(), 429);
+    assert!(other.status().is_redirection(), "{}", other.status());
     assert_eq!(
         (limit_headers(&other).0, limit_headers(&other).1),
         (4, 0),
@@ -181,7 +182,8 @@ async fn sign_up_is_limited_per_address_and_a_refused_sign_up_creates_nothing() 
                 &[("email", email), ("password", PASSWORD), ("full_name", "A")],
             )
             .await;
-        assert_ne!(answer.status(), 429);
+        // Let through: back to the form (a 500 would fail here too).
+        assert!(answer.status().is_redirection(), "{}", answer.status());
         assert_eq!(number(&answer, "x-ratelimit-limit"), 2);
     }
     let refused = app
