@@ -244,11 +244,13 @@ pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
     }
 }
 
-/// A client like a browser: its own cookies, redirects shown rather than followed.
+/// A client like a browser: its own cookies, redirects shown rather than followed. A request
+/// that takes two minutes fails, naming it, instead of hanging the whole run.
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(120))
         .build()
         .unwrap()
 }
