@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::auth::{
-    NewPasswordField, SignInPrompt, SignOutButton, check_email, check_full_name,
+    EmailField, NewPasswordField, SignInPrompt, SignOutButton, check_email, check_full_name,
     check_new_password, identity_form_error,
 };
 use crate::components::form::{
@@ -189,15 +189,7 @@ fn ChangeEmailCard() -> impl IntoView {
     view! {
         <SettingsCard title=text::EMAIL_TITLE lead=text::EMAIL_LEAD error done>
                 <ActionForm action=change attr:data-testid="email-form" attr:class="space-y-4">
-                    <FormField
-                        id="settings-new-email"
-                        name="email"
-                        label=text::NEW_EMAIL
-                        kind="email"
-                        autocomplete="email"
-                        required=true
-                        check=email
-                    />
+                    <EmailField id="settings-new-email" label=text::NEW_EMAIL check=email/>
                     <div class="sm:w-48">
                         <SubmitButton
                             label=text::EMAIL_SUBMIT

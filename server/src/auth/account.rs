@@ -14,10 +14,7 @@ use super::{
     session::{self, SignedIn},
     supabase_client::AuthApiError,
 };
-use crate::{
-    audit::{self, AuditAction, AuditContext, AuditEntry},
-    ratelimit::Subject,
-};
+use crate::audit::{self, AuditAction, AuditContext, AuditEntry};
 
 /// Where the confirmation links of an email change lead once followed.
 pub const EMAIL_CHANGED_PATH: &str = "/dashboard/settings?notice=email_changed";
@@ -86,14 +83,7 @@ impl IdentityService {
         if new_email.as_str().eq_ignore_ascii_case(&signed_in.email) {
             return Err(FieldError::EmailUnchanged.into());
         }
-        answer_limit(
-            self.limiter
-                .check(
-                    &self.rate_limits.email_link,
-                    &Subject::ip_and_email(ip, new_email.as_str()),
-                )
-                .await,
-        )?;
+        answer_limit(self.email_link_limit(ip, new_email.as_str()).await)?;
         let challenge = session::start_flow(session, EMAIL_CHANGED_PATH)
             .await
             .map_err(session_failed)?;

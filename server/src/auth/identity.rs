@@ -362,7 +362,7 @@ impl IdentityService {
     }
 }
 
-/// The rate limits of password sign-in and sign-up, for the client at `ip`.
+/// The rate limits of identity actions, for the client at `ip`.
 impl IdentityService {
     /// Counts a password sign-in from `ip` for `email`: per address + email, and per address.
     pub async fn sign_in_limit(&self, ip: IpAddr, email: &EmailAddress) -> RateLimit {
@@ -378,6 +378,17 @@ impl IdentityService {
     pub async fn sign_up_limit(&self, ip: IpAddr) -> RateLimit {
         self.limiter
             .check(&self.rate_limits.sign_up, &Subject::ip(ip))
+            .await
+    }
+
+    /// Counts a request that emails a link (magic link, recovery, email change) from `ip` to
+    /// `email`: per address + email, and per address.
+    pub async fn email_link_limit(&self, ip: IpAddr, email: &str) -> RateLimit {
+        self.limiter
+            .check(
+                &self.rate_limits.email_link,
+                &Subject::ip_and_email(ip, email),
+            )
             .await
     }
 }

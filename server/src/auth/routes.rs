@@ -16,7 +16,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{account, identity::IdentityService, session};
-use crate::{net::ClientIp, ratelimit::Subject};
+use crate::net::ClientIp;
 
 pub fn router<S: Clone + Send + Sync + 'static>(service: Arc<IdentityService>) -> Router<S> {
     Router::new()
@@ -217,12 +217,7 @@ async fn email_link_limited(
     raw_email: &str,
     answer: impl Future<Output = Response>,
 ) -> Response {
-    let subject = Subject::ip_and_email(ip, raw_email);
-    let limit = service
-        .limiter
-        .check(&service.rate_limits.email_link, &subject)
-        .await;
-    match limit.admit() {
+    match service.email_link_limit(ip, raw_email).await.admit() {
         Ok(limit) => {
             let mut response = answer.await;
             limit.apply(response.headers_mut());
