@@ -73,17 +73,17 @@ async fn request_origin() -> (Option<IpAddr>, Option<String>) {
         .await
         .ok()
         .map(|ClientIp(ip)| ip);
-    let agent = leptos_axum::extract::<HeaderMap>()
-        .await
+    (ip, request_user_agent().await)
+}
+
+/// The caller's browser (`User-Agent`), for audit entries.
+async fn request_user_agent() -> Option<String> {
+    let headers = leptos_axum::extract::<HeaderMap>().await.ok()?;
+    headers
+        .get(http::header::USER_AGENT)?
+        .to_str()
         .ok()
-        .and_then(|headers| {
-            headers
-                .get(http::header::USER_AGENT)?
-                .to_str()
-                .ok()
-                .map(str::to_string)
-        });
-    (ip, agent)
+        .map(str::to_string)
 }
 
 /// The caller's address, from the one extractor ([`ClientIp`]).
@@ -521,7 +521,7 @@ impl Identity for RequestIdentity {
 
     async fn change_password(&self, current: Password, new: Password) -> Result<(), IdentityError> {
         let (session, ip) = (request_session().await?, request_ip().await?);
-        let (_, user_agent) = request_origin().await;
+        let user_agent = request_user_agent().await;
         self.service
             .change_password(&session, ip, user_agent.as_deref(), &current, &new)
             .await
@@ -529,7 +529,7 @@ impl Identity for RequestIdentity {
 
     async fn change_email(&self, email: EmailAddress) -> Result<EmailChangeOutcome, IdentityError> {
         let (session, ip) = (request_session().await?, request_ip().await?);
-        let (_, user_agent) = request_origin().await;
+        let user_agent = request_user_agent().await;
         self.service
             .change_email(&session, ip, user_agent.as_deref(), &email)
             .await
