@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Link, Meta, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, LazyRoute,
+    SsrMode,
     components::{Route, Router, Routes},
-    lazy_route, path,
+    path,
 };
 
 use crate::components::layout::Layout;
@@ -15,41 +15,6 @@ use crate::pages::{
     settings::SettingsPage, sign_up::SignUpPage, sign_up_success::SignUpSuccessPage,
     update_password::UpdatePasswordPage, verify_email::VerifyEmailPage,
 };
-
-/// Every page but the landing page is a lazy route: with `cargo leptos --split` its code is a
-/// separate WASM chunk, fetched when the page is first shown, so the landing page ships only
-/// what it needs. (Without `--split` they are ordinary routes.)
-macro_rules! lazy_pages {
-    ($($route:ident => $page:ident),+ $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page/> }.into_any()
-            }
-        }
-    )+};
-}
-
-lazy_pages! {
-    DevMailboxRoute => DevMailboxPage,
-    LoginRoute => LoginPage,
-    MagicLinkSentRoute => MagicLinkSentPage,
-    SignUpRoute => SignUpPage,
-    SignUpSuccessRoute => SignUpSuccessPage,
-    VerifyEmailRoute => VerifyEmailPage,
-    ForgotPasswordRoute => ForgotPasswordPage,
-    UpdatePasswordRoute => UpdatePasswordPage,
-    AuthErrorRoute => AuthErrorPage,
-    DashboardRoute => DashboardPage,
-    SettingsRoute => SettingsPage,
-    AdminRoute => AdminPage,
-}
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script nonce=nonce>{THEME_BOOT_SCRIPT}</script>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -76,15 +41,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every page is rendered on the server, whole: `SsrMode::Async` waits for the page's data and
+/// sends finished HTML, which needs no script to show and carries the status the data decided
+/// (e.g. 404). Only `#[island]` components run in the browser.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Marks the document once the WASM has taken over; end-to-end tests wait for it.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
@@ -93,19 +55,19 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=LandingPage/>
-                    <Route path=path!("/dev/mailbox") view={Lazy::<DevMailboxRoute>::new()}/>
-                    <Route path=path!("/auth/login") view={Lazy::<LoginRoute>::new()}/>
-                    <Route path=path!("/auth/sign-up") view={Lazy::<SignUpRoute>::new()}/>
-                    <Route path=path!("/auth/sign-up-success") view={Lazy::<SignUpSuccessRoute>::new()}/>
-                    <Route path=path!("/auth/magic-link-sent") view={Lazy::<MagicLinkSentRoute>::new()}/>
-                    <Route path=path!("/auth/verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
-                    <Route path=path!("/auth/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
-                    <Route path=path!("/auth/update-password") view={Lazy::<UpdatePasswordRoute>::new()}/>
-                    <Route path=path!("/auth/error") view={Lazy::<AuthErrorRoute>::new()}/>
-                    <Route path=path!("/dashboard") view={Lazy::<DashboardRoute>::new()}/>
-                    <Route path=path!("/dashboard/settings") view={Lazy::<SettingsRoute>::new()}/>
-                    <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()}/>
+                    <Route path=path!("") view=LandingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/sign-up") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/sign-up-success") view=SignUpSuccessPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/magic-link-sent") view=MagicLinkSentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/update-password") view=UpdatePasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/auth/error") view=AuthErrorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

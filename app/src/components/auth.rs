@@ -1,11 +1,10 @@
 //! Pieces shared by the sign-in pages and the dashboard.
 
 use leptos::prelude::*;
+use leptos::server_fn::{ServerFn, error::ServerFnUrlError};
 use leptos_router::hooks::use_query_map;
 
-use super::form::{
-    Alert, AlertKind, FieldCheck, FormError, FormField, SubmitButton, TextLink, error_message,
-};
+use super::form::{Alert, AlertKind, FieldCheck, FormField, SubmitButton, TextLink};
 use super::ui::{ButtonLink, Card};
 use crate::identity::api::SignOut;
 use crate::identity::{EmailAddress, FullName, IdentityError, Password};
@@ -13,7 +12,6 @@ use crate::identity::{EmailAddress, FullName, IdentityError, Password};
 mod text {
     pub const UNKNOWN_PROBLEM: &str = "That step did not work. Please try again.";
     pub const SIGN_OUT: &str = "Sign out";
-    pub const SIGNING_OUT: &str = "Signing out…";
     pub const SIGNED_OUT: &str = "You are not signed in, or your session has ended.";
     pub const SIGN_IN: &str = "Sign in";
     pub const NEXT_TITLE: &str = "What happens next";
@@ -58,19 +56,47 @@ pub fn message_for_code(code: &str) -> String {
         .unwrap_or_else(|| text::UNKNOWN_PROBLEM.to_string())
 }
 
-/// What a form shows for its server action's latest error: a field error on its field (in
-/// `fields`, by field name, focused), anything else as the form's message, which is returned.
-/// Works for the first render too, so a browser without JavaScript sees the same.
-pub fn identity_form_error<T>(
-    outcome: MappedSignal<Option<Result<T, IdentityError>>>,
+/// The refusal a page shows on an island's form before the island has done anything: the
+/// action's error when a browser without JavaScript (or before the island woke) posted the form
+/// and the server sent it back (`__err`, for `S`'s path), else the code a server route put in
+/// `?error=`. Read on the server and handed to the island as a prop, so the browser renders
+/// the same first view.
+pub fn refusal_for<S>() -> Option<String>
+where
+    S: ServerFn<Error = IdentityError>,
+{
+    use_context::<leptos::server::ServerActionError>()
+        .filter(|refused| refused.path() == S::PATH)
+        .map(|refused| {
+            ServerFnUrlError::<IdentityError>::decode_err(refused.err())
+                .code()
+                .to_string()
+        })
+        .or_else(|| {
+            use_query_map().with(|query| {
+                query
+                    .get_str("error")
+                    .filter(|code| !code.trim().is_empty())
+                    .map(str::to_string)
+            })
+        })
+}
+
+/// What a form shows for its latest refusal: a field error on its field (in `fields`, by field
+/// name, focused), anything else as the form's message, which is returned. Until the form is
+/// sent from this page, that is `refused` (see [`refusal_for`]), shown from the first render.
+pub fn identity_form_error<S>(
+    action: ServerAction<S>,
+    refused: Option<String>,
     fields: Vec<(&'static str, FieldCheck)>,
 ) -> Signal<Option<String>>
 where
-    T: Send + Sync + 'static,
+    S: ServerFn<Error = IdentityError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
 {
     let fields = StoredValue::new(fields);
-    let field_of = move |error: &IdentityError| {
-        let name = error.field()?;
+    let check_of = move |field: Option<&'static str>| {
+        let name = field?;
         fields.with_value(|fields| {
             fields
                 .iter()
@@ -78,28 +104,44 @@ where
                 .map(|(_, check)| *check)
         })
     };
-    let mark = move |error: &IdentityError, focus: bool| {
-        if let Some(check) = field_of(error) {
-            check.show_error(error.to_string());
+    // (the field it concerns, the message)
+    let latest = move || -> Option<(Option<&'static str>, String)> {
+        if action.version().get() == 0 {
+            let code = refused.as_deref()?;
+            let field = IdentityError::from_code(code).and_then(|error| error.field());
+            Some((field, message_for_code(code)))
+        } else {
+            action.value().with(|outcome| {
+                let error = outcome.as_ref()?.as_ref().err()?;
+                Some((error.field(), error.to_string()))
+            })
+        }
+    };
+    let mark = move |(field, message): (Option<&'static str>, String), focus: bool| {
+        if let Some(check) = check_of(field) {
+            check.show_error(message);
             if focus {
                 check.focus();
             }
         }
     };
-    let latest_error = move || outcome.with(|outcome| outcome.as_ref()?.as_ref().err().cloned());
-    if let Some(error) = outcome.with_untracked(|outcome| outcome.as_ref()?.as_ref().err().cloned())
-    {
-        mark(&error, false);
+    if let Some(error) = untrack(latest.clone()) {
+        mark(error, false);
     }
-    Effect::new(move |_| {
-        if let Some(error) = latest_error() {
-            mark(&error, true);
+    Effect::new({
+        let latest = latest.clone();
+        move |_| {
+            if action.version().get() > 0
+                && let Some(error) = latest()
+            {
+                mark(error, true);
+            }
         }
     });
     Signal::derive(move || {
-        latest_error()
-            .filter(|error| field_of(error).is_none())
-            .map(|error| error.to_string())
+        latest()
+            .filter(|(field, _)| check_of(*field).is_none())
+            .map(|(_, message)| message)
     })
 }
 
@@ -203,28 +245,13 @@ pub fn AuthPageLink(
     }
 }
 
-/// Signs the person out (the server then redirects home); works without WASM too.
+/// Signs the person out: a plain form, the server answers with a redirect home. No script.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
-    let failed = Signal::derive(move || {
-        sign_out
-            .value()
-            .get()
-            .and_then(|outcome| outcome.err())
-            .map(|error| error_message(&error))
-    });
     view! {
-        <ActionForm action=sign_out>
-            <SubmitButton
-                label=text::SIGN_OUT
-                pending_label=text::SIGNING_OUT
-                pending=sign_out.pending()
-                primary=false
-                attr:data-testid="sign-out"
-            />
-        </ActionForm>
-        <FormError message=failed/>
+        <form method="post" action=SignOut::url()>
+            <SubmitButton label=text::SIGN_OUT primary=false attr:data-testid="sign-out"/>
+        </form>
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod form;
+pub mod island;
 pub mod layout;
 pub mod theme;
 pub mod ui;

@@ -7,9 +7,11 @@ document.documentElement.classList.add('dark')}}catch(e){}})()";
 
 const STORAGE_KEY: &str = "kilat-theme";
 
-/// Switches between light and dark, remembering the choice in this browser.
-#[component]
+/// Switches between light and dark, remembering the choice in this browser. An island: the one
+/// interactive piece of every page's header.
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
+    crate::components::island::announce_awake();
     let dark = RwSignal::new(false);
     // The boot script may already have set the class; read it back once hydrated.
     Effect::new(move |_| {

@@ -24,7 +24,6 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let query = use_query_map();
     let sent = move || query.with(|query| query.get_str("sent") == Some("1"));
     let error = error_in_query("error");
-    let email = FieldCheck::new(check_email);
 
     view! {
         <Title text=text::TITLE/>
@@ -33,11 +32,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 when=sent
                 fallback=move || view! {
                     <FormError message=error/>
-                    // A plain form: the server's `/auth/forgot-password` route answers it.
-                    <form method="post" action="/auth/forgot-password" data-testid="forgot-password-form" class="space-y-4">
-                        <EmailField id="forgot-email" label=text::EMAIL check=email/>
-                        <SubmitButton label=text::SUBMIT validates=[email]/>
-                    </form>
+                    <ResetRequestForm/>
                 }
             >
                 <h2 class="font-semibold">{text::SENT_TITLE}</h2>
@@ -45,5 +40,18 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             </Show>
             <AuthPageLink question=text::REMEMBERED href="/auth/login" label=text::SIGN_IN/>
         </AuthPanel>
+    }
+}
+
+/// A plain form (the server's `/auth/forgot-password` route answers it), checked inline.
+#[island(lazy)]
+fn ResetRequestForm() -> impl IntoView {
+    crate::components::island::announce_awake();
+    let email = FieldCheck::new(check_email);
+    view! {
+        <form method="post" action="/auth/forgot-password" data-testid="forgot-password-form" class="space-y-4">
+            <EmailField id="forgot-email" label=text::EMAIL check=email/>
+            <SubmitButton label=text::SUBMIT validates=[email]/>
+        </form>
     }
 }

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::auth::{
-    AuthPageLink, AuthPanel, EmailField, check_email, error_in_query, identity_form_error,
+    AuthPageLink, AuthPanel, EmailField, check_email, identity_form_error, refusal_for,
 };
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink,
@@ -40,59 +40,20 @@ fn check_password_present(raw: &str) -> Option<String> {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let sign_in = ServerAction::<SignIn>::new();
-    let email = FieldCheck::new(check_email);
-    let password = FieldCheck::new(check_password_present);
-
     // Only a safe path is carried on (to the form, Google and the emailed link); anything else
     // is dropped here, and the server checks again.
-    let next =
-        Memo::new(move |_| query.with(|query| query.get_str("next").and_then(NextPath::parse)));
-    let next_value = move || next.get().map(|next| next.to_string()).unwrap_or_default();
-    let google_href = move || match next.get() {
+    let next = query.with_untracked(|query| query.get_str("next").and_then(NextPath::parse));
+    let next_value = next.as_ref().map(ToString::to_string);
+    let google_href = match &next {
         Some(next) => format!("/auth/google?next={}", next.to_query_value()),
         None => "/auth/google".to_string(),
     };
-    let action_error = identity_form_error(
-        sign_in.value(),
-        vec![("email", email), ("password", password)],
-    );
-    let error_from_server = error_in_query("error");
-    // The action's own error first; otherwise the one a server route sent back (by code).
-    let error = Signal::derive(move || action_error.get().or_else(|| error_from_server.get()));
-    let reset = Signal::derive(move || {
-        query
-            .with(|query| query.get_str("reset") == Some("1"))
-            .then(|| text::RESET_DONE.to_string())
-    });
+    let reset = query.with_untracked(|query| query.get_str("reset") == Some("1"));
 
     view! {
         <Title text=text::TITLE/>
         <AuthPanel title=text::TITLE lead=text::LEAD>
-            <FormSuccess message=reset/>
-            <FormError message=error/>
-            <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
-                <input type="hidden" name="next" value=next_value/>
-                <EmailField id="login-email" label=text::EMAIL check=email/>
-                <FormField
-                    id="login-password"
-                    name="password"
-                    label=text::PASSWORD
-                    kind="password"
-                    autocomplete="current-password"
-                    required=true
-                    check=password
-                />
-                <div class="flex justify-end text-sm">
-                    <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
-                </div>
-                <SubmitButton
-                    label=text::SUBMIT
-                    pending_label=text::SUBMITTING
-                    pending=sign_in.pending()
-                    validates=[email, password]
-                />
-            </ActionForm>
+            <PasswordSignIn next=next_value.clone() refused={refusal_for::<SignIn>()} reset=reset/>
             <AuthPageLink question=text::NO_ACCOUNT href="/auth/sign-up" label=text::SIGN_UP/>
 
             <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400" aria-hidden="true">
@@ -116,11 +77,54 @@ pub fn LoginPage() -> impl IntoView {
                 <h2 id="magic-link-title" class="font-semibold">{text::MAGIC_TITLE}</h2>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::MAGIC_LEAD}</p>
                 <form method="post" action="/auth/magic-link" data-testid="magic-link-form" class="mt-4 space-y-4">
-                    <input type="hidden" name="next" value=next_value/>
+                    <input type="hidden" name="next" value=next_value.unwrap_or_default()/>
                     <EmailField id="magic-email" label=text::MAGIC_EMAIL/>
                     <SubmitButton label=text::MAGIC_SUBMIT primary=false/>
                 </form>
             </section>
         </AuthPanel>
+    }
+}
+
+/// The email-and-password form, with its alerts: `refused` is what the server already said
+/// (see [`refusal_for`]), `reset` that a new password was just set.
+#[island(lazy)]
+fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) -> impl IntoView {
+    crate::components::island::announce_awake();
+    let sign_in = ServerAction::<SignIn>::new();
+    let email = FieldCheck::new(check_email);
+    let password = FieldCheck::new(check_password_present);
+    let error = identity_form_error(
+        sign_in,
+        refused,
+        vec![("email", email), ("password", password)],
+    );
+    let reset = Signal::stored(reset.then(|| text::RESET_DONE.to_string()));
+
+    view! {
+        <FormSuccess message=reset/>
+        <FormError message=error/>
+        <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
+            <input type="hidden" name="next" value=next.unwrap_or_default()/>
+            <EmailField id="login-email" label=text::EMAIL check=email/>
+            <FormField
+                id="login-password"
+                name="password"
+                label=text::PASSWORD
+                kind="password"
+                autocomplete="current-password"
+                required=true
+                check=password
+            />
+            <div class="flex justify-end text-sm">
+                <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
+            </div>
+            <SubmitButton
+                label=text::SUBMIT
+                pending_label=text::SUBMITTING
+                pending=sign_in.pending()
+                validates=[email, password]
+            />
+        </ActionForm>
     }
 }

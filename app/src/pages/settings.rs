@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::components::auth::{
     EmailField, NewPasswordField, SignInPrompt, SignOutButton, check_email, check_full_name,
-    check_new_password, identity_form_error,
+    check_new_password, identity_form_error, refusal_for,
 };
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
@@ -82,64 +82,71 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn Settings(user: CurrentUser) -> impl IntoView {
-    let update = ServerAction::<UpdateFullName>::new();
-    let full_name = FieldCheck::new(check_full_name);
-    let outcome = move || {
-        if update.pending().get() {
-            None
-        } else {
-            update.value().get()
-        }
-    };
-    let error = identity_form_error(update.value(), vec![("full_name", full_name)]);
-    let saved = Signal::derive(move || {
-        outcome()
-            .is_some_and(|outcome| outcome.is_ok())
-            .then(|| text::SAVED.to_string())
-    });
-
+    let notice = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get_str("notice").map(str::to_string));
     view! {
         <div class="space-y-6">
-            <SettingsCard title=text::PROFILE_TITLE error done=saved>
-                    // Outside the form: shown, never sent.
-                    <FormField
-                        id="settings-email"
-                        name="email"
-                        label=text::EMAIL
-                        kind="email"
-                        autocomplete="email"
-                        value=user.email.clone()
-                        hint=text::EMAIL_HINT
-                        readonly=true
-                    />
-                    <ActionForm action=update attr:data-testid="settings-form" attr:class="space-y-4">
-                        <FormField
-                            id="settings-full-name"
-                            name="full_name"
-                            label=text::FULL_NAME
-                            autocomplete="name"
-                            value=user.full_name.clone().unwrap_or_default()
-                            hint=text::FULL_NAME_HINT
-                            check=full_name
-                        />
-                        <div class="sm:w-48">
-                            <SubmitButton
-                                label=text::SUBMIT
-                                pending_label=text::SUBMITTING
-                                pending=update.pending()
-                                validates=[full_name]
-                            />
-                        </div>
-                    </ActionForm>
-            </SettingsCard>
-            <ChangeEmailCard/>
-            <ChangePasswordCard/>
+            <ProfileCard
+                email=user.email
+                full_name=user.full_name.unwrap_or_default()
+                refused={refusal_for::<UpdateFullName>()}
+            />
+            <ChangeEmailCard notice=notice refused={refusal_for::<ChangeEmail>()}/>
+            <ChangePasswordCard refused={refusal_for::<ChangePassword>()}/>
             <Card>
                 <h2 class="text-lg font-semibold">{text::SESSION_TITLE}</h2>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::SESSION_LEAD}</p>
                 <div class="mt-4 sm:w-48"><SignOutButton/></div>
             </Card>
         </div>
+    }
+}
+
+/// The name Kilat greets the person with (their email shown beside it, read-only).
+#[island(lazy)]
+fn ProfileCard(email: String, full_name: String, refused: Option<String>) -> impl IntoView {
+    crate::components::island::announce_awake();
+    let update = ServerAction::<UpdateFullName>::new();
+    let check = FieldCheck::new(check_full_name);
+    let error = identity_form_error(update, refused, vec![("full_name", check)]);
+    let saved = Signal::derive(move || {
+        (!update.pending().get() && update.value().with(|value| matches!(value, Some(Ok(_)))))
+            .then(|| text::SAVED.to_string())
+    });
+
+    view! {
+        <SettingsCard title=text::PROFILE_TITLE error done=saved>
+            // Outside the form: shown, never sent.
+            <FormField
+                id="settings-email"
+                name="email"
+                label=text::EMAIL
+                kind="email"
+                autocomplete="email"
+                value=email
+                hint=text::EMAIL_HINT
+                readonly=true
+            />
+            <ActionForm action=update attr:data-testid="settings-form" attr:class="space-y-4">
+                <FormField
+                    id="settings-full-name"
+                    name="full_name"
+                    label=text::FULL_NAME
+                    autocomplete="name"
+                    value=full_name
+                    hint=text::FULL_NAME_HINT
+                    check=check
+                />
+                <div class="sm:w-48">
+                    <SubmitButton
+                        label=text::SUBMIT
+                        pending_label=text::SUBMITTING
+                        pending=update.pending()
+                        validates=[check]
+                    />
+                </div>
+            </ActionForm>
+        </SettingsCard>
     }
 }
 
@@ -166,24 +173,27 @@ fn SettingsCard(
 }
 
 /// The signed-in person asks for a new address; Supabase confirms it through emailed links,
-/// which come back to this page with a `?notice=`.
-#[component]
-fn ChangeEmailCard() -> impl IntoView {
+/// which come back to this page with a `?notice=` code.
+#[island(lazy)]
+fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl IntoView {
+    crate::components::island::announce_awake();
     let change = ServerAction::<ChangeEmail>::new();
     let email = FieldCheck::new(check_email);
-    let error = identity_form_error(change.value(), vec![("email", email)]);
-    let query = leptos_router::hooks::use_query_map();
+    let error = identity_form_error(change, refused, vec![("email", email)]);
     let done = Signal::derive(move || {
+        if change.version().get() == 0 {
+            return notice
+                .as_deref()
+                .and_then(notice_message)
+                .map(str::to_string);
+        }
         if change.pending().get() {
             return None;
         }
         match change.value().get() {
             Some(Ok(EmailChangeOutcome::LinksSent)) => Some(text::EMAIL_LINKS_SENT.to_string()),
             Some(Ok(EmailChangeOutcome::Changed)) => Some(text::EMAIL_CHANGED_NOW.to_string()),
-            Some(Err(_)) => None,
-            None => query
-                .with(|query| query.get_str("notice").and_then(notice_message))
-                .map(str::to_string),
+            Some(Err(_)) | None => None,
         }
     });
     view! {
@@ -205,8 +215,9 @@ fn ChangeEmailCard() -> impl IntoView {
 }
 
 /// A new password, proven with the current one.
-#[component]
-fn ChangePasswordCard() -> impl IntoView {
+#[island(lazy)]
+fn ChangePasswordCard(refused: Option<String>) -> impl IntoView {
+    crate::components::island::announce_awake();
     let change = ServerAction::<ChangePassword>::new();
     let current = FieldCheck::new(|raw| {
         raw.is_empty()
@@ -214,7 +225,8 @@ fn ChangePasswordCard() -> impl IntoView {
     });
     let new = FieldCheck::new(check_new_password);
     let error = identity_form_error(
-        change.value(),
+        change,
+        refused,
         vec![("current_password", current), ("password", new)],
     );
     let done = Signal::derive(move || {

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use crate::components::auth::{
     AuthPageLink, AuthPanel, EmailField, NewPasswordField, check_email, check_full_name,
-    check_new_password, identity_form_error,
+    check_new_password, identity_form_error, refusal_for,
 };
 use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton};
 use crate::identity::api::SignUp;
@@ -24,12 +24,26 @@ mod text {
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    view! {
+        <Title text=text::TITLE/>
+        <AuthPanel title=text::TITLE lead=text::LEAD>
+            <SignUpForm refused={refusal_for::<SignUp>()}/>
+            <AuthPageLink question=text::HAVE_ACCOUNT href="/auth/login" label=text::SIGN_IN/>
+        </AuthPanel>
+    }
+}
+
+/// See [`refusal_for`] for `refused`.
+#[island(lazy)]
+fn SignUpForm(refused: Option<String>) -> impl IntoView {
+    crate::components::island::announce_awake();
     let sign_up = ServerAction::<SignUp>::new();
     let full_name = FieldCheck::new(check_full_name);
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_new_password);
     let error = identity_form_error(
-        sign_up.value(),
+        sign_up,
+        refused,
         vec![
             ("full_name", full_name),
             ("email", email),
@@ -38,8 +52,6 @@ pub fn SignUpPage() -> impl IntoView {
     );
 
     view! {
-        <Title text=text::TITLE/>
-        <AuthPanel title=text::TITLE lead=text::LEAD>
             <FormError message=error/>
             <ActionForm action=sign_up attr:data-testid="signup-form" attr:class="space-y-4">
                 <FormField
@@ -63,7 +75,5 @@ pub fn SignUpPage() -> impl IntoView {
                     validates=[full_name, email, password]
                 />
             </ActionForm>
-            <AuthPageLink question=text::HAVE_ACCOUNT href="/auth/login" label=text::SIGN_IN/>
-        </AuthPanel>
     }
 }

@@ -17,22 +17,30 @@ mod text {
 #[component]
 pub fn UpdatePasswordPage() -> impl IntoView {
     let error = error_in_query("error");
-    let password = FieldCheck::new(check_new_password);
 
     view! {
         <Title text=text::TITLE/>
         <AuthPanel title=text::TITLE lead=text::LEAD>
             <FormError message=error/>
-            // A plain form: the server's `/auth/update-password` route answers it.
-            <form method="post" action="/auth/update-password" data-testid="update-password-form" class="space-y-4">
-                <NewPasswordField
-                    id="update-password"
-                    label=text::PASSWORD
-                    hint=text::PASSWORD_HINT
-                    check=password
-                />
-                <SubmitButton label=text::SUBMIT validates=[password]/>
-            </form>
+            <NewPasswordForm/>
         </AuthPanel>
+    }
+}
+
+/// A plain form (the server's `/auth/update-password` route answers it), checked inline.
+#[island(lazy)]
+fn NewPasswordForm() -> impl IntoView {
+    crate::components::island::announce_awake();
+    let password = FieldCheck::new(check_new_password);
+    view! {
+        <form method="post" action="/auth/update-password" data-testid="update-password-form" class="space-y-4">
+            <NewPasswordField
+                id="update-password"
+                label=text::PASSWORD
+                hint=text::PASSWORD_HINT
+                check=password
+            />
+            <SubmitButton label=text::SUBMIT validates=[password]/>
+        </form>
     }
 }
