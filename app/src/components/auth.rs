@@ -56,6 +56,9 @@ pub fn message_for_code(code: &str) -> String {
         .unwrap_or_else(|| text::UNKNOWN_PROBLEM.to_string())
 }
 
+/// Stands for a code in a link that is none of ours: shows the generic message.
+const UNKNOWN_CODE: &str = "unknown";
+
 /// The refusal a page shows on an island's form before the island has done anything: the
 /// action's error when a browser without JavaScript (or before the island woke) posted the form
 /// and the server sent it back (`__err`, for `S`'s path), else the code a server route put in
@@ -73,11 +76,16 @@ where
                 .to_string()
         })
         .or_else(|| {
+            // Only one of our own codes travels on into the page: never the link's text.
             use_query_map().with(|query| {
-                query
+                let code = query
                     .get_str("error")
-                    .filter(|code| !code.trim().is_empty())
-                    .map(str::to_string)
+                    .filter(|code| !code.trim().is_empty())?;
+                Some(
+                    IdentityError::from_code(code)
+                        .map_or(UNKNOWN_CODE, |error| error.code())
+                        .to_string(),
+                )
             })
         })
 }

@@ -82,8 +82,13 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn Settings(user: CurrentUser) -> impl IntoView {
-    let notice = leptos_router::hooks::use_query_map()
-        .with_untracked(|query| query.get_str("notice").map(str::to_string));
+    let notice = leptos_router::hooks::use_query_map().with_untracked(|query| {
+        // Only a code of ours reaches the island, never the link's own text.
+        query
+            .get_str("notice")
+            .filter(|code| notice_message(code).is_some())
+            .map(str::to_string)
+    });
     view! {
         <div class="space-y-6">
             <ProfileCard
