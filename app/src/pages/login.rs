@@ -102,29 +102,31 @@ fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) ->
     let reset = Signal::stored(reset.then(|| text::RESET_DONE.to_string()));
 
     view! {
-        <FormSuccess message=reset/>
-        <FormError message=error/>
-        <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
-            <input type="hidden" name="next" value=next.unwrap_or_default()/>
-            <EmailField id="login-email" label=text::EMAIL check=email/>
-            <FormField
-                id="login-password"
-                name="password"
-                label=text::PASSWORD
-                kind="password"
-                autocomplete="current-password"
-                required=true
-                check=password
-            />
-            <div class="flex justify-end text-sm">
-                <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
-            </div>
-            <SubmitButton
-                label=text::SUBMIT
-                pending_label=text::SUBMITTING
-                pending=sign_in.pending()
-                validates=[email, password]
-            />
-        </ActionForm>
+        <div class="space-y-6">
+            <FormSuccess message=reset/>
+            <FormError message=error/>
+            <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
+                <input type="hidden" name="next" value=next.unwrap_or_default()/>
+                <EmailField id="login-email" label=text::EMAIL check=email/>
+                <FormField
+                    id="login-password"
+                    name="password"
+                    label=text::PASSWORD
+                    kind="password"
+                    autocomplete="current-password"
+                    required=true
+                    check=password
+                />
+                <div class="flex justify-end text-sm">
+                    <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
+                </div>
+                <SubmitButton
+                    label=text::SUBMIT
+                    pending_label=text::SUBMITTING
+                    pending=sign_in.pending()
+                    validates=[email, password]
+                />
+            </ActionForm>
+        </div>
     }
 }

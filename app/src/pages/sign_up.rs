@@ -52,6 +52,7 @@ fn SignUpForm(refused: Option<String>) -> impl IntoView {
     );
 
     view! {
+        <div class="space-y-6">
             <FormError message=error/>
             <ActionForm action=sign_up attr:data-testid="signup-form" attr:class="space-y-4">
                 <FormField
@@ -75,5 +76,6 @@ fn SignUpForm(refused: Option<String>) -> impl IntoView {
                     validates=[full_name, email, password]
                 />
             </ActionForm>
+        </div>
     }
 }
