@@ -14,7 +14,7 @@ use axum::{
 use http::{HeaderName, HeaderValue, StatusCode, header};
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
+    compression::{CompressionLayer, CompressionLevel},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -24,6 +24,11 @@ use tracing::Level;
 use crate::config::Environment;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Pages are compressed per response (each carries its own CSP nonce) at brotli/gzip level 3:
+/// about half the CPU of level 4 for 6% more bytes, still one round trip on 3G (README,
+/// "Compression"; bench/results.md). Build assets come precompressed from the build instead.
+pub const HTML_COMPRESSION: CompressionLevel = CompressionLevel::Precise(3);
 
 /// For responses that did not set their own policy (JSON, files): allow nothing to run or frame.
 /// Pages set a nonce-based policy of their own while rendering (`app::shell`).
@@ -121,7 +126,8 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
         .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
             refuse_cross_site_writes(req, next, site_origin.clone())
         }))
-        .layer(CompressionLayer::new())
+        // Files served precompressed already carry `Content-Encoding`: the layer leaves them be.
+        .layer(CompressionLayer::new().quality(HTML_COMPRESSION))
         // Inside the request-id layers, so the 500 carries the request's id, and inside the
         // trace span, so the log line has it too.
         .layer(CatchPanicLayer::custom(answer_panic))
@@ -273,7 +279,8 @@ async fn refuse_cross_site_writes(
 }
 
 /// Hashed build output never changes under its name: cache it for a year. Everything else
-/// from `public/` may change between deploys: cache briefly.
+/// from `public/` may change between deploys: cache briefly. A file served from its
+/// precompressed copy says it varies with `Accept-Encoding`.
 async fn cache_headers(req: Request, next: Next, hashed_assets: bool) -> Response {
     let policy = match req.uri().path() {
         path if path.starts_with("/pkg/") && hashed_assets => {
@@ -298,6 +305,19 @@ async fn cache_headers(req: Request, next: Next, hashed_assets: bool) -> Respons
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    // The compression layer adds `Vary` only to what it compresses itself, and leaves alone what
+    // arrives with `Content-Encoding` (the `.br`/`.gz` copies). Without it a shared cache would
+    // hand the brotli copy, kept for a year, to a browser that cannot read it.
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CONTENT_ENCODING)
+        && !headers.get_all(header::VARY).iter().any(|value| {
+            value
+                .to_str()
+                .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+        })
+    {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

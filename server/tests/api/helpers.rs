@@ -3,7 +3,10 @@
 //!
 //! The PostgreSQL is `DATABASE_URL` when set, else the project's local cluster (started on demand).
 
-use std::{collections::HashMap, path::PathBuf};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
 
 use app::identity::api::SignUp;
 use kilat_server::{
@@ -219,6 +222,26 @@ pub const NO_CONFIRMATION: (&str, &str) = ("LOCAL_AUTH_EMAIL_CONFIRMATION", "fal
 
 /// The server on `pool`, with extra environment variables for its configuration.
 pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
+    let options = leptos_settings::load().expect("Leptos settings load");
+    spawn_app_with_options(pool, vars, options).await
+}
+
+/// The server on a fresh, migrated database, serving the static files under `site_root`
+/// instead of the build's `target/site`, with hashed asset names as in a release build. It
+/// must only be asked for files: a page would need the hash file a release build writes beside
+/// the binary.
+pub async fn spawn_app_serving_files(site_root: &Path) -> TestApp {
+    let mut options = leptos_settings::load().expect("Leptos settings load");
+    options.site_root = site_root.to_string_lossy().into_owned().into();
+    options.hash_files = true;
+    spawn_app_with_options(TestDb::migrated().await.pool, &[], options).await
+}
+
+async fn spawn_app_with_options(
+    pool: PgPool,
+    vars: &[(&str, &str)],
+    options: leptos::config::LeptosOptions,
+) -> TestApp {
     let mut env: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -232,7 +255,6 @@ pub async fn spawn_app_on(pool: PgPool, vars: &[(&str, &str)]) -> TestApp {
     let mut config =
         Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration is valid");
     config.listen_addr = Some(([127, 0, 0, 1], 0).into());
-    let options = leptos_settings::load().expect("Leptos settings load");
     let app = Application::build_with_pool(config, options, pool)
         .await
         .expect("the app builds");

@@ -22,5 +22,6 @@ mod rate_limits;
 mod redirects;
 mod schema;
 mod service_rpcs;
+mod static_assets;
 mod user_scope;
 mod what_a_user_notices;
