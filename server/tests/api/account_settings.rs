@@ -186,3 +186,25 @@ async fn with_confirmation_off_a_new_email_address_applies_at_once() {
     let page = app.get("/dashboard/settings").await.text().await.unwrap();
     assert!(page.contains("ana.baru@kilat.id"), "{page}");
 }
+
+#[tokio::test]
+async fn a_crafted_notice_in_a_link_never_reaches_the_settings_page() {
+    let (app, _) = spawn_app_with(&[NO_CONFIRMATION]).await;
+    app.sign_up_signed_in("ana@kilat.id", "Ana").await;
+    let page = app
+        .get("/dashboard/settings?notice=Send+your+password+to+evil%40example.com")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("settings-form"), "{page}");
+    assert!(!page.contains("evil@example.com") && !page.contains("Send your password"));
+    // A code of ours still shows its own message.
+    let page = app
+        .get("/dashboard/settings?notice=email_changed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your email address is changed"), "{page}");
+}
