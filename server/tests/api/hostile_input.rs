@@ -217,7 +217,7 @@ async fn hostile_queries_never_answer_5xx() {
                     Ok(response) => response.status().as_u16(),
                     // Over 64 KB: no client can send such an address.
                     Err(error) if error.is_builder() => continue,
-                    Err(error) => panic!("{path}?{key}=…: no answer: {error}"),
+                    Err(error) => panic!("{path}?{key}=…: no answer: {error:?}"),
                 };
                 if status >= 500 {
                     let shown: String = value.chars().take(40).collect();
