@@ -1,12 +1,18 @@
 //! Builds the application: database, migrations, router; then serves until told to stop.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, LazyLock},
+};
 
 use anyhow::Context;
 use axum::{Router, extract::FromRef};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -218,9 +224,18 @@ impl Application {
     }
 }
 
+/// The app's routes, worked out once per process. Working them out renders the app with resource
+/// loading switched off for the whole process (leptos-rs/leptos#4773): a page that another server
+/// in this process (the tests start many) was rendering meanwhile would never answer.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: LazyLock<Vec<AxumRouteListing>> =
+        LazyLock::new(|| generate_route_list(app::App));
+    ROUTES.clone()
+}
+
 fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
-    let routes = generate_route_list(app::App);
+    let routes = app_routes();
     let environment = state.config.environment;
     let context = {
         let dev_mailbox = state.dev_mailbox.clone();

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_on, spawn_app_with};
 
 #[tokio::test]
 async fn landing_page_is_server_rendered_with_a_nonce_based_content_security_policy() {
@@ -91,5 +91,53 @@ async fn a_given_request_id_is_echoed_back() {
     assert_eq!(
         response.headers()["content-security-policy"],
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+    );
+}
+
+/// Working out the app's routes renders it once with resource loading switched off for the whole
+/// process (leptos-rs/leptos#4773): a page whose data started loading meanwhile would wait
+/// forever. Servers starting beside a serving one (as tests do, many to a process) must not
+/// cause that.
+#[tokio::test]
+async fn pages_keep_rendering_while_other_servers_start_in_the_same_process() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (app, pool) = spawn_app_with(&crate::redirects::UNLIMITED).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let starter = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let mut started = 0;
+            while !stop.load(Ordering::Relaxed) {
+                runtime.block_on(spawn_app_on(pool.clone(), &[]));
+                started += 1;
+            }
+            started
+        }
+    });
+    // A page that waits for its data (the signed-in person) before answering.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    for attempt in 0..150 {
+        let answer = client
+            .get(format!("{}/dashboard", app.address))
+            .send()
+            .await;
+        match answer {
+            Ok(response) => assert_eq!(response.status(), 200),
+            Err(error) => panic!("request {attempt} never answered: {error:?}"),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(
+        starter.join().unwrap() > 0,
+        "no other server started meanwhile"
     );
 }
