@@ -80,3 +80,43 @@ test("with JavaScript, a form checks fields as they are left and answers in plac
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
   expect(errors).toEqual([]);
 });
+
+test("with JavaScript, the settings forms answer in place: a refusal on its field, then success", async ({ page }) => {
+  const email = `inplace-${Date.now()}@kilat.id`;
+  await page.goto("/auth/sign-up");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const signUp = page.getByTestId("signup-form");
+  await signUp.locator('input[name="full_name"]').fill("Sari");
+  await signUp.locator('input[name="email"]').fill(email);
+  await signUp.locator('input[name="password"]').fill("rahasia-123");
+  await signUp.locator('button[type="submit"]').click();
+  await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
+  await page.goto("/dev/mailbox");
+  await page.getByTestId("mail").filter({ hasText: email }).first().locator('a[href*="type=signup"]').click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+
+  await page.goto("/dashboard/settings");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+
+  // The server's refusal lands on the field it concerns, focused.
+  const passwordForm = page.getByTestId("password-form");
+  await passwordForm.locator('input[name="current_password"]').fill("not-my-password");
+  await passwordForm.locator('input[name="password"]').fill("rahasia-baru-456");
+  await passwordForm.locator('button[type="submit"]').click();
+  await expect(page.locator("#settings-current-password-error")).toContainText("not your current password");
+  await expect(page.locator("#settings-current-password")).toBeFocused();
+
+  await passwordForm.locator('input[name="current_password"]').fill("rahasia-123");
+  await passwordForm.locator('button[type="submit"]').click();
+  await expect(page.locator("#settings-current-password-error")).toBeEmpty();
+  await expect(page.getByText("Password changed.")).toBeVisible();
+
+  // The answer's value decides the words: links went out to confirm the new address.
+  const emailForm = page.getByTestId("email-form");
+  await emailForm.locator('input[name="email"]').fill(`new-${email}`);
+  await emailForm.locator('button[type="submit"]').click();
+  await expect(page.getByText("Check your inbox: open the link we sent to your new address")).toBeVisible();
+
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+});

@@ -5,6 +5,7 @@ use leptos::server_fn::{ServerFn, error::ServerFnUrlError};
 use leptos_router::hooks::use_query_map;
 
 use super::form::{Alert, AlertKind, FieldCheck, FormField, SubmitButton, TextLink};
+use super::form_action::FormAction;
 use super::ui::{ButtonLink, Card};
 use crate::identity::api::SignOut;
 use crate::identity::{EmailAddress, FullName, IdentityError, Password};
@@ -94,13 +95,13 @@ where
 /// name, focused), anything else as the form's message, which is returned. Until the form is
 /// sent from this page, that is `refused` (see [`refusal_for`]), shown from the first render.
 pub fn identity_form_error<S>(
-    action: ServerAction<S>,
+    action: FormAction<S>,
     refused: Option<String>,
     fields: Vec<(&'static str, FieldCheck)>,
 ) -> Signal<Option<String>>
 where
-    S: ServerFn<Error = IdentityError> + Clone + Send + Sync + 'static,
-    S::Output: Send + Sync + 'static,
+    S: ServerFn<Error = IdentityError> + 'static,
+    S::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     let fields = StoredValue::new(fields);
     let check_of = move |field: Option<&'static str>| {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod form;
+pub mod form_action;
 pub mod island;
 pub mod layout;
 pub mod theme;

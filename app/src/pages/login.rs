@@ -8,6 +8,7 @@ use crate::components::auth::{
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink,
 };
+use crate::components::form_action::{FormAction, PostForm};
 use crate::components::ui::button_class;
 use crate::identity::NextPath;
 use crate::identity::api::SignIn;
@@ -91,7 +92,7 @@ pub fn LoginPage() -> impl IntoView {
 #[island(lazy)]
 fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) -> impl IntoView {
     crate::components::island::announce_awake();
-    let sign_in = ServerAction::<SignIn>::new();
+    let sign_in = FormAction::<SignIn>::new();
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_password_present);
     let error = identity_form_error(
@@ -105,7 +106,7 @@ fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) ->
         <div class="space-y-6">
             <FormSuccess message=reset/>
             <FormError message=error/>
-            <ActionForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
+            <PostForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
                 <input type="hidden" name="next" value=next.unwrap_or_default()/>
                 <EmailField id="login-email" label=text::EMAIL check=email/>
                 <FormField
@@ -126,7 +127,7 @@ fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) ->
                     pending=sign_in.pending()
                     validates=[email, password]
                 />
-            </ActionForm>
+            </PostForm>
         </div>
     }
 }

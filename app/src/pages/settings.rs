@@ -8,6 +8,7 @@ use crate::components::auth::{
 use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
 };
+use crate::components::form_action::{FormAction, PostForm};
 use crate::components::ui::Card;
 use crate::identity::api::{ChangeEmail, ChangePassword, UpdateFullName, load_current_user};
 use crate::identity::{CurrentUser, EmailChangeOutcome};
@@ -111,13 +112,10 @@ fn Settings(user: CurrentUser) -> impl IntoView {
 #[island(lazy)]
 fn ProfileCard(email: String, full_name: String, refused: Option<String>) -> impl IntoView {
     crate::components::island::announce_awake();
-    let update = ServerAction::<UpdateFullName>::new();
+    let update = FormAction::<UpdateFullName>::new();
     let check = FieldCheck::new(check_full_name);
     let error = identity_form_error(update, refused, vec![("full_name", check)]);
-    let saved = Signal::derive(move || {
-        (!update.pending().get() && update.value().with(|value| matches!(value, Some(Ok(_)))))
-            .then(|| text::SAVED.to_string())
-    });
+    let saved = update.success_message(text::SAVED);
 
     view! {
         <SettingsCard title=text::PROFILE_TITLE error done=saved>
@@ -132,7 +130,7 @@ fn ProfileCard(email: String, full_name: String, refused: Option<String>) -> imp
                 hint=text::EMAIL_HINT
                 readonly=true
             />
-            <ActionForm action=update attr:data-testid="settings-form" attr:class="space-y-4">
+            <PostForm action=update attr:data-testid="settings-form" attr:class="space-y-4">
                 <FormField
                     id="settings-full-name"
                     name="full_name"
@@ -150,7 +148,7 @@ fn ProfileCard(email: String, full_name: String, refused: Option<String>) -> imp
                         validates=[check]
                     />
                 </div>
-            </ActionForm>
+            </PostForm>
         </SettingsCard>
     }
 }
@@ -182,7 +180,7 @@ fn SettingsCard(
 #[island(lazy)]
 fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl IntoView {
     crate::components::island::announce_awake();
-    let change = ServerAction::<ChangeEmail>::new();
+    let change = FormAction::<ChangeEmail>::new();
     let email = FieldCheck::new(check_email);
     let error = identity_form_error(change, refused, vec![("email", email)]);
     let done = Signal::derive(move || {
@@ -203,7 +201,7 @@ fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl Into
     });
     view! {
         <SettingsCard title=text::EMAIL_TITLE lead=text::EMAIL_LEAD error done>
-                <ActionForm action=change attr:data-testid="email-form" attr:class="space-y-4">
+                <PostForm action=change attr:data-testid="email-form" attr:class="space-y-4">
                     <EmailField id="settings-new-email" label=text::NEW_EMAIL check=email/>
                     <div class="sm:w-48">
                         <SubmitButton
@@ -213,7 +211,7 @@ fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl Into
                             validates=[email]
                         />
                     </div>
-                </ActionForm>
+                </PostForm>
         </SettingsCard>
     }
     .into_any()
@@ -223,7 +221,7 @@ fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl Into
 #[island(lazy)]
 fn ChangePasswordCard(refused: Option<String>) -> impl IntoView {
     crate::components::island::announce_awake();
-    let change = ServerAction::<ChangePassword>::new();
+    let change = FormAction::<ChangePassword>::new();
     let current = FieldCheck::new(|raw| {
         raw.is_empty()
             .then(|| crate::identity::FieldError::CurrentPasswordMissing.to_string())
@@ -234,13 +232,10 @@ fn ChangePasswordCard(refused: Option<String>) -> impl IntoView {
         refused,
         vec![("current_password", current), ("password", new)],
     );
-    let done = Signal::derive(move || {
-        (!change.pending().get() && change.value().with(|value| matches!(value, Some(Ok(())))))
-            .then(|| text::PASSWORD_CHANGED.to_string())
-    });
+    let done = change.success_message(text::PASSWORD_CHANGED);
     view! {
         <SettingsCard title=text::PASSWORD_TITLE lead=text::PASSWORD_LEAD error done>
-                <ActionForm action=change attr:data-testid="password-form" attr:class="space-y-4">
+                <PostForm action=change attr:data-testid="password-form" attr:class="space-y-4">
                     <FormField
                         id="settings-current-password"
                         name="current_password"
@@ -267,7 +262,7 @@ fn ChangePasswordCard(refused: Option<String>) -> impl IntoView {
                         </div>
                         <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
                     </div>
-                </ActionForm>
+                </PostForm>
         </SettingsCard>
     }
     .into_any()

@@ -6,6 +6,7 @@ use crate::components::auth::{
     check_new_password, identity_form_error, refusal_for,
 };
 use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton};
+use crate::components::form_action::{FormAction, PostForm};
 use crate::identity::api::SignUp;
 
 /// Everything the sign-up page says, in one place for translation.
@@ -37,7 +38,7 @@ pub fn SignUpPage() -> impl IntoView {
 #[island(lazy)]
 fn SignUpForm(refused: Option<String>) -> impl IntoView {
     crate::components::island::announce_awake();
-    let sign_up = ServerAction::<SignUp>::new();
+    let sign_up = FormAction::<SignUp>::new();
     let full_name = FieldCheck::new(check_full_name);
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_new_password);
@@ -54,7 +55,7 @@ fn SignUpForm(refused: Option<String>) -> impl IntoView {
     view! {
         <div class="space-y-6">
             <FormError message=error/>
-            <ActionForm action=sign_up attr:data-testid="signup-form" attr:class="space-y-4">
+            <PostForm action=sign_up attr:data-testid="signup-form" attr:class="space-y-4">
                 <FormField
                     id="signup-full-name"
                     name="full_name"
@@ -75,7 +76,7 @@ fn SignUpForm(refused: Option<String>) -> impl IntoView {
                     pending=sign_up.pending()
                     validates=[full_name, email, password]
                 />
-            </ActionForm>
+            </PostForm>
         </div>
     }
 }
