@@ -20,17 +20,17 @@ if (!base || !adminEmail) {
 
 const KIB = 1024;
 const TOLERANCE = 1.05;
-// In KiB, as served. `target` is issue 9's goal; `budget` is what the guard enforces: the target
-// where a page meets it, else the page's size when islands landed (a ratchet: it may only
-// shrink, until the form client without serde/server_fn brings it to its target — DESIGN.md §9).
-// `peer` is the Next.js counterpart (nextjs/saas-starter, gzip, measured on this machine).
+// In KiB, as served. `target` is issue 9's goal and `budget` what the guard enforces (every page
+// now meets its target, so they are equal; a page that cannot may only get a budget above its
+// target with the reason written here). `peer` is the Next.js counterpart (nextjs/saas-starter,
+// gzip, measured on this machine).
 const PAGES = [
   { name: "landing", path: "/", target: 100, budget: 100, peer: 210 },
-  { name: "sign in", path: "/auth/login", target: 120, budget: 172, peer: 138 },
-  { name: "sign up", path: "/auth/sign-up", target: 120, budget: 170, peer: 138 },
+  { name: "sign in", path: "/auth/login", target: 120, budget: 120, peer: 138 },
+  { name: "sign up", path: "/auth/sign-up", target: 120, budget: 120, peer: 138 },
   { name: "forgot password", path: "/auth/forgot-password", target: 120, budget: 120 },
   { name: "dashboard (signed in)", path: "/dashboard", target: 150, budget: 150, peer: 175, signedIn: true },
-  { name: "settings (signed in)", path: "/dashboard/settings", target: 150, budget: 208, peer: 175, signedIn: true },
+  { name: "settings (signed in)", path: "/dashboard/settings", target: 150, budget: 150, peer: 175, signedIn: true },
   { name: "admin (signed in)", path: "/admin", target: 150, budget: 150, signedIn: true },
 ];
 

@@ -120,3 +120,24 @@ test("with JavaScript, the settings forms answer in place: a refusal on its fiel
 
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
 });
+
+test("a refusal the server sent back in the address shows at once and stays when the island wakes", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  // What the server does for a form posted before the island woke: back to the page with the
+  // server function's path and its error (base64url JSON) in `__path` and `__err`.
+  await page.goto("/auth/login");
+  const action = await page.getByTestId("login-form").getAttribute("action");
+  const err = Buffer.from(JSON.stringify({ code: "invalid_credentials", message: "ignored" })).toString("base64url");
+  await page.goto(`/auth/login?__path=${encodeURIComponent(action!)}&__err=${err}`);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByTestId("form-error")).toContainText("do not match an account");
+
+  // The woken island checks fields as before.
+  const email = page.locator("#login-email");
+  await email.fill("not-an-address");
+  await email.blur();
+  await expect(page.locator("#login-email-error")).toContainText("That does not look like an email address");
+  await expect(page.getByTestId("form-error")).toContainText("do not match an account");
+  expect(errors).toEqual([]);
+});

@@ -1,7 +1,7 @@
 //! Pieces shared by the sign-in pages and the dashboard.
 
 use leptos::prelude::*;
-use leptos::server_fn::{ServerFn, error::ServerFnUrlError};
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{Alert, AlertKind, FieldCheck, FormField, SubmitButton, TextLink};
@@ -57,38 +57,44 @@ pub fn message_for_code(code: &str) -> String {
         .unwrap_or_else(|| text::UNKNOWN_PROBLEM.to_string())
 }
 
-/// Stands for a code in a link that is none of ours: shows the generic message.
-const UNKNOWN_CODE: &str = "unknown";
-
-/// The refusal a page shows on an island's form before the island has done anything: the
-/// action's error when a browser without JavaScript (or before the island woke) posted the form
-/// and the server sent it back (`__err`, for `S`'s path), else the code a server route put in
-/// `?error=`. Read on the server and handed to the island as a prop, so the browser renders
-/// the same first view.
+/// The refusal an island's form shows before it has done anything: the action's error when a
+/// browser without JavaScript (or before the island woke) posted the form and the server sent
+/// it back (`__err`, for `S`'s path), else the code a server route put in `?error=`. Worked out
+/// on the server, which writes it on the form ([`PostForm`](super::form_action::PostForm)'s
+/// `refused`); the browser reads it back from there, so both render the same first view and
+/// the browser never decodes `__err`.
 pub fn refusal_for<S>() -> Option<String>
 where
     S: ServerFn<Error = IdentityError>,
 {
-    use_context::<leptos::server::ServerActionError>()
-        .filter(|refused| refused.path() == S::PATH)
-        .map(|refused| {
-            ServerFnUrlError::<IdentityError>::decode_err(refused.err())
+    #[cfg(feature = "hydrate")]
+    {
+        super::form_action::refusal_on_form(S::url())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        // Stands for a code in a link that is none of ours: shows the generic message.
+        const UNKNOWN_CODE: &str = "unknown";
+        use_context::<leptos::server::ServerActionError>()
+            .filter(|refused| refused.path() == S::PATH)
+            .map(|refused| {
+                leptos::server_fn::error::ServerFnUrlError::<IdentityError>::decode_err(
+                    refused.err(),
+                )
                 .code()
                 .to_string()
-        })
-        .or_else(|| {
-            // Only one of our own codes travels on into the page: never the link's text.
-            use_query_map().with(|query| {
-                let code = query
-                    .get_str("error")
-                    .filter(|code| !code.trim().is_empty())?;
+            })
+            .or_else(|| {
+                // Only one of our own codes travels on into the page: never the link's text.
+                let code =
+                    super::island::query_value("error").filter(|code| !code.trim().is_empty())?;
                 Some(
-                    IdentityError::from_code(code)
+                    IdentityError::from_code(&code)
                         .map_or(UNKNOWN_CODE, |error| error.code())
                         .to_string(),
                 )
             })
-        })
+    }
 }
 
 /// What a form shows for its latest refusal: a field error on its field (in `fields`, by field
@@ -101,7 +107,6 @@ pub fn identity_form_error<S>(
 ) -> Signal<Option<String>>
 where
     S: ServerFn<Error = IdentityError> + 'static,
-    S::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     let fields = StoredValue::new(fields);
     let check_of = move |field: Option<&'static str>| {

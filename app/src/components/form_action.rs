@@ -1,20 +1,28 @@
 //! A form that posts to a server function and shows the answer in place, the way `ActionForm`
 //! does, at a fraction of the WASM: the browser encodes the form itself (as it would without
-//! JavaScript) and only the answer is decoded, so neither the server-function client nor
-//! serde_qs ships to the browser. Without JavaScript, or before the island wakes, the same
+//! JavaScript) and the browser's own `JSON.parse` reads the answer, so neither the
+//! server-function client nor serde ships to the browser. Without JavaScript, or before the island wakes, the same
 //! `<form>` posts natively and the server answers with a page.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 #[cfg(feature = "hydrate")]
 use leptos::server_fn::error::FromServerFnError;
-use serde::de::DeserializeOwned;
+
+use crate::refusal::WireError;
 
 /// One form's server function: whether it runs, how many answers came back, and the latest.
 pub struct FormAction<S: ServerFn> {
     pending: RwSignal<bool>,
     version: RwSignal<usize>,
-    value: RwSignal<Option<Result<S::Output, S::Error>>>,
+    value: RwSignal<Option<Result<Answer, S::Error>>>,
+}
+
+/// A server function's answer, as far as a form needs it: that it came, and the JSON string it
+/// was, if it was one (a unit variant of an enum, e.g. `"LinksSent"`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub string: Option<String>,
 }
 
 impl<S: ServerFn> Clone for FormAction<S> {
@@ -28,8 +36,7 @@ impl<S: ServerFn> Copy for FormAction<S> {}
 impl<S> FormAction<S>
 where
     S: ServerFn + 'static,
-    S::Output: DeserializeOwned + Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
+    S::Error: From<WireError> + Send + Sync + 'static,
 {
     pub fn new() -> Self {
         Self {
@@ -51,7 +58,7 @@ where
     }
 
     /// The latest answer.
-    pub fn value(&self) -> ReadSignal<Option<Result<S::Output, S::Error>>> {
+    pub fn value(&self) -> ReadSignal<Option<Result<Answer, S::Error>>> {
         self.value.read_only()
     }
 
@@ -85,22 +92,22 @@ where
         }
         self.pending.set(true);
         leptos::task::spawn_local(async move {
-            let answer = match browser::post(&form, S::url()).await {
-                Ok(browser::Posted::Redirect(location)) => {
-                    // Stays pending while the next page loads.
-                    if window().location().set_href(&location).is_ok() {
-                        return;
+            let answer =
+                match browser::post(&form, S::url()).await {
+                    Ok(browser::Posted::Redirect(location)) => {
+                        // Stays pending while the next page loads.
+                        if window().location().set_href(&location).is_ok() {
+                            return;
+                        }
+                        Err(unreachable::<S::Error>())
                     }
-                    Err(unreachable::<S::Error>())
-                }
-                Ok(browser::Posted::Answer(body)) => {
-                    serde_json_output::<S::Output>(&body).ok_or_else(unreachable::<S::Error>)
-                }
-                Ok(browser::Posted::Refused(body)) => {
-                    Err(S::Error::de(leptos::server_fn::Bytes::from(body)))
-                }
-                Err(()) => Err(unreachable::<S::Error>()),
-            };
+                    Ok(browser::Posted::Answer(body)) => Ok(Answer {
+                        string: browser::json(&body).and_then(|value| value.as_string()),
+                    }),
+                    Ok(browser::Posted::Refused(body)) => Err(browser::wire_error(&body)
+                        .map_or_else(unreachable::<S::Error>, S::Error::from)),
+                    Err(()) => Err(unreachable::<S::Error>()),
+                };
             self.value.set(Some(answer));
             self.version.update(|version| *version += 1);
             self.pending.set(false);
@@ -111,8 +118,7 @@ where
 impl<S> Default for FormAction<S>
 where
     S: ServerFn + 'static,
-    S::Output: DeserializeOwned + Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
+    S::Error: From<WireError> + Send + Sync + 'static,
 {
     fn default() -> Self {
         Self::new()
@@ -121,12 +127,17 @@ where
 
 /// The `<form>` for `action`: posts to its server function's URL, natively without JavaScript
 /// and through [`FormAction`] with it. Attributes given as `attr:…` land on the `<form>`.
+/// `refused` is the code of the refusal the page opens with, kept on the form for the browser
+/// (see [`refusal_on_form`]).
 #[component]
-pub fn PostForm<S>(action: FormAction<S>, children: Children) -> impl IntoView
+pub fn PostForm<S>(
+    action: FormAction<S>,
+    refused: Option<String>,
+    children: Children,
+) -> impl IntoView
 where
     S: ServerFn + 'static,
-    S::Output: DeserializeOwned + Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
+    S::Error: From<WireError> + Send + Sync + 'static,
 {
     #[cfg(not(feature = "hydrate"))]
     let _ = action;
@@ -134,6 +145,7 @@ where
         <form
             method="post"
             action=S::url()
+            data-refused=refused
             on:submit=move |event| {
                 #[cfg(feature = "hydrate")]
                 action.submit(event);
@@ -146,9 +158,13 @@ where
     }
 }
 
+/// In the browser: the refusal code the server wrote on the [`PostForm`] posting to `url`.
 #[cfg(feature = "hydrate")]
-fn serde_json_output<T: DeserializeOwned>(body: &str) -> Option<T> {
-    leptos::serde_json::from_str(body).ok()
+pub fn refusal_on_form(url: &str) -> Option<String> {
+    document()
+        .query_selector(&format!("form[action=\"{url}\"]"))
+        .ok()??
+        .get_attribute("data-refused")
 }
 
 /// The server could not be reached, or its answer not read.
@@ -164,6 +180,9 @@ fn unreachable<E: FromServerFnError>() -> E {
 mod browser {
     use leptos::__reexports::wasm_bindgen_futures::JsFuture;
     use leptos::server_fn::redirect::REDIRECT_HEADER;
+    use leptos::web_sys::js_sys::{JSON, Reflect};
+
+    use crate::refusal::WireError;
     use leptos::wasm_bindgen::{JsCast, JsValue};
     use leptos::web_sys::{
         FormData, HtmlFormElement, Request, RequestInit, Response, UrlSearchParams,
@@ -210,6 +229,25 @@ mod browser {
             Posted::Answer(text)
         } else {
             Posted::Refused(text)
+        })
+    }
+
+    pub fn json(text: &str) -> Option<JsValue> {
+        JSON::parse(text).ok()
+    }
+
+    /// A refusal's [`WireError`] from its JSON body: `code`, and the wait of a rate limit.
+    pub fn wire_error(body: &str) -> Option<WireError> {
+        let value = json(body)?;
+        let field = |key: &str| Reflect::get(&value, &JsValue::from_str(key)).ok();
+        Some(WireError {
+            code: field("code")?.as_string()?,
+            message: String::new(),
+            field: None,
+            retry_after_secs: field("retry_after_secs")
+                .and_then(|secs| secs.as_f64())
+                .filter(|secs| secs.is_finite() && *secs >= 0.0)
+                .map(|secs| secs as u64),
         })
     }
 }

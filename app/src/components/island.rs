@@ -22,3 +22,21 @@ pub fn announce_awake() {
         }
     });
 }
+
+/// A value of the page address's query string, read where the island runs: from the request on
+/// the server, from `location.search` in the browser. Islands take their first view from the
+/// address instead of props: props travel as JSON, and decoding them would put serde_json in
+/// the browser bundle (about 20 KiB compressed).
+pub fn query_value(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let search = window().location().search().ok()?;
+        leptos::web_sys::UrlSearchParams::new_with_str(&search)
+            .ok()?
+            .get(key)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        leptos_router::hooks::use_query_map().with_untracked(|query| query.get(key))
+    }
+}

@@ -41,6 +41,18 @@ pub enum EmailChangeOutcome {
     LinksSent,
 }
 
+impl EmailChangeOutcome {
+    /// The outcome from its name in a server function's JSON answer (serde's, checked by a
+    /// test), for the browser's form client, which reads answers without serde.
+    pub fn from_wire_name(name: &str) -> Option<Self> {
+        match name {
+            "Changed" => Some(Self::Changed),
+            "LinksSent" => Some(Self::LinksSent),
+            _ => None,
+        }
+    }
+}
+
 /// Why an identity action failed, in words a person can act on. Every kind has a stable
 /// [`code`](Self::code) (for URLs and API answers) and an HTTP [`status`](Self::status); only
 /// `Unavailable` is a fault (5xx), every other kind is a refusal (4xx).
@@ -243,7 +255,19 @@ pub trait Identity: Send + Sync {
 
 #[cfg(test)]
 mod tests {
-    use super::IdentityError;
+    use super::{EmailChangeOutcome, IdentityError};
+
+    #[test]
+    fn the_browser_reads_an_email_change_outcome_by_the_name_serde_writes() {
+        for outcome in [EmailChangeOutcome::Changed, EmailChangeOutcome::LinksSent] {
+            let json = serde_json::to_value(outcome).unwrap();
+            let name = json
+                .as_str()
+                .expect("a unit variant travels as a JSON string");
+            assert_eq!(EmailChangeOutcome::from_wire_name(name), Some(outcome));
+        }
+        assert_eq!(EmailChangeOutcome::from_wire_name("changed"), None);
+    }
 
     #[test]
     fn rate_limited_says_how_many_minutes_to_wait() {

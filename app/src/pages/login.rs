@@ -9,6 +9,7 @@ use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink,
 };
 use crate::components::form_action::{FormAction, PostForm};
+use crate::components::island::query_value;
 use crate::components::ui::button_class;
 use crate::identity::NextPath;
 use crate::identity::api::SignIn;
@@ -49,12 +50,11 @@ pub fn LoginPage() -> impl IntoView {
         Some(next) => format!("/auth/google?next={}", next.to_query_value()),
         None => "/auth/google".to_string(),
     };
-    let reset = query.with_untracked(|query| query.get_str("reset") == Some("1"));
 
     view! {
         <Title text=text::TITLE/>
         <AuthPanel title=text::TITLE lead=text::LEAD>
-            <PasswordSignIn next=next_value.clone() refused={refusal_for::<SignIn>()} reset=reset/>
+            <PasswordSignIn/>
             <AuthPageLink question=text::NO_ACCOUNT href="/auth/sign-up" label=text::SIGN_UP/>
 
             <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400" aria-hidden="true">
@@ -87,17 +87,21 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// The email-and-password form, with its alerts: `refused` is what the server already said
-/// (see [`refusal_for`]), `reset` that a new password was just set.
+/// The email-and-password form, with its alerts: what the server already said (see
+/// [`refusal_for`]), or that a new password was just set (`?reset=1`). `?next=` goes on with
+/// the form.
 #[island(lazy)]
-fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) -> impl IntoView {
+fn PasswordSignIn() -> impl IntoView {
     crate::components::island::announce_awake();
+    let next = query_value("next").and_then(|next| NextPath::parse(&next));
+    let reset = query_value("reset").as_deref() == Some("1");
+    let refused = refusal_for::<SignIn>();
     let sign_in = FormAction::<SignIn>::new();
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_password_present);
     let error = identity_form_error(
         sign_in,
-        refused,
+        refused.clone(),
         vec![("email", email), ("password", password)],
     );
     let reset = Signal::stored(reset.then(|| text::RESET_DONE.to_string()));
@@ -106,8 +110,8 @@ fn PasswordSignIn(next: Option<String>, refused: Option<String>, reset: bool) ->
         <div class="space-y-6">
             <FormSuccess message=reset/>
             <FormError message=error/>
-            <PostForm action=sign_in attr:data-testid="login-form" attr:class="space-y-4">
-                <input type="hidden" name="next" value=next.unwrap_or_default()/>
+            <PostForm action=sign_in refused attr:data-testid="login-form" attr:class="space-y-4">
+                <input type="hidden" name="next" value=next.map(|next| next.to_string()).unwrap_or_default()/>
                 <EmailField id="login-email" label=text::EMAIL check=email/>
                 <FormField
                     id="login-password"

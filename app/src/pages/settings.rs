@@ -9,6 +9,7 @@ use crate::components::form::{
     FieldCheck, FormError, FormField, FormSuccess, SubmitButton, TextLink, error_message,
 };
 use crate::components::form_action::{FormAction, PostForm};
+use crate::components::island::query_value;
 use crate::components::ui::Card;
 use crate::identity::api::{ChangeEmail, ChangePassword, UpdateFullName, load_current_user};
 use crate::identity::{CurrentUser, EmailChangeOutcome};
@@ -83,22 +84,13 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn Settings(user: CurrentUser) -> impl IntoView {
-    let notice = leptos_router::hooks::use_query_map().with_untracked(|query| {
-        // Only a code of ours reaches the island, never the link's own text.
-        query
-            .get_str("notice")
-            .filter(|code| notice_message(code).is_some())
-            .map(str::to_string)
-    });
+    // For the profile island's first render on the server (see `ProfileCard`).
+    provide_context(user);
     view! {
         <div class="space-y-6">
-            <ProfileCard
-                email=user.email
-                full_name=user.full_name.unwrap_or_default()
-                refused={refusal_for::<UpdateFullName>()}
-            />
-            <ChangeEmailCard notice=notice refused={refusal_for::<ChangeEmail>()}/>
-            <ChangePasswordCard refused={refusal_for::<ChangePassword>()}/>
+            <ProfileCard/>
+            <ChangeEmailCard/>
+            <ChangePasswordCard/>
             <Card>
                 <h2 class="text-lg font-semibold">{text::SESSION_TITLE}</h2>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::SESSION_LEAD}</p>
@@ -108,13 +100,19 @@ fn Settings(user: CurrentUser) -> impl IntoView {
     }
 }
 
-/// The name Kilat greets the person with (their email shown beside it, read-only).
+/// The name Kilat greets the person with (their email shown beside it, read-only). The server
+/// renders both from the signed-in person (context); they are only initial input values, which
+/// hydration leaves as the server wrote them, so the browser needs no copy.
 #[island(lazy)]
-fn ProfileCard(email: String, full_name: String, refused: Option<String>) -> impl IntoView {
+fn ProfileCard() -> impl IntoView {
     crate::components::island::announce_awake();
+    let (email, full_name) = use_context::<CurrentUser>()
+        .map(|user| (user.email, user.full_name.unwrap_or_default()))
+        .unwrap_or_default();
+    let refused = refusal_for::<UpdateFullName>();
     let update = FormAction::<UpdateFullName>::new();
     let check = FieldCheck::new(check_full_name);
-    let error = identity_form_error(update, refused, vec![("full_name", check)]);
+    let error = identity_form_error(update, refused.clone(), vec![("full_name", check)]);
     let saved = update.success_message(text::SAVED);
 
     view! {
@@ -130,7 +128,7 @@ fn ProfileCard(email: String, full_name: String, refused: Option<String>) -> imp
                 hint=text::EMAIL_HINT
                 readonly=true
             />
-            <PostForm action=update attr:data-testid="settings-form" attr:class="space-y-4">
+            <PostForm action=update refused attr:data-testid="settings-form" attr:class="space-y-4">
                 <FormField
                     id="settings-full-name"
                     name="full_name"
@@ -176,13 +174,16 @@ fn SettingsCard(
 }
 
 /// The signed-in person asks for a new address; Supabase confirms it through emailed links,
-/// which come back to this page with a `?notice=` code.
+/// which come back to this page with a `?notice=` code (only a code of ours shows, as its
+/// message: never the link's own text).
 #[island(lazy)]
-fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl IntoView {
+fn ChangeEmailCard() -> impl IntoView {
     crate::components::island::announce_awake();
+    let notice = query_value("notice");
+    let refused = refusal_for::<ChangeEmail>();
     let change = FormAction::<ChangeEmail>::new();
     let email = FieldCheck::new(check_email);
-    let error = identity_form_error(change, refused, vec![("email", email)]);
+    let error = identity_form_error(change, refused.clone(), vec![("email", email)]);
     let done = Signal::derive(move || {
         if change.version().get() == 0 {
             return notice
@@ -193,15 +194,18 @@ fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl Into
         if change.pending().get() {
             return None;
         }
-        match change.value().get() {
-            Some(Ok(EmailChangeOutcome::LinksSent)) => Some(text::EMAIL_LINKS_SENT.to_string()),
-            Some(Ok(EmailChangeOutcome::Changed)) => Some(text::EMAIL_CHANGED_NOW.to_string()),
-            Some(Err(_)) | None => None,
+        let outcome = change.value().with(|answer| {
+            let name = answer.as_ref()?.as_ref().ok()?.string.as_deref()?;
+            EmailChangeOutcome::from_wire_name(name)
+        });
+        match outcome? {
+            EmailChangeOutcome::LinksSent => Some(text::EMAIL_LINKS_SENT.to_string()),
+            EmailChangeOutcome::Changed => Some(text::EMAIL_CHANGED_NOW.to_string()),
         }
     });
     view! {
         <SettingsCard title=text::EMAIL_TITLE lead=text::EMAIL_LEAD error done>
-                <PostForm action=change attr:data-testid="email-form" attr:class="space-y-4">
+                <PostForm action=change refused=refused.clone() attr:data-testid="email-form" attr:class="space-y-4">
                     <EmailField id="settings-new-email" label=text::NEW_EMAIL check=email/>
                     <div class="sm:w-48">
                         <SubmitButton
@@ -219,8 +223,9 @@ fn ChangeEmailCard(notice: Option<String>, refused: Option<String>) -> impl Into
 
 /// A new password, proven with the current one.
 #[island(lazy)]
-fn ChangePasswordCard(refused: Option<String>) -> impl IntoView {
+fn ChangePasswordCard() -> impl IntoView {
     crate::components::island::announce_awake();
+    let refused = refusal_for::<ChangePassword>();
     let change = FormAction::<ChangePassword>::new();
     let current = FieldCheck::new(|raw| {
         raw.is_empty()
@@ -229,13 +234,13 @@ fn ChangePasswordCard(refused: Option<String>) -> impl IntoView {
     let new = FieldCheck::new(check_new_password);
     let error = identity_form_error(
         change,
-        refused,
+        refused.clone(),
         vec![("current_password", current), ("password", new)],
     );
     let done = change.success_message(text::PASSWORD_CHANGED);
     view! {
         <SettingsCard title=text::PASSWORD_TITLE lead=text::PASSWORD_LEAD error done>
-                <PostForm action=change attr:data-testid="password-form" attr:class="space-y-4">
+                <PostForm action=change refused attr:data-testid="password-form" attr:class="space-y-4">
                     <FormField
                         id="settings-current-password"
                         name="current_password"

@@ -28,23 +28,24 @@ pub fn SignUpPage() -> impl IntoView {
     view! {
         <Title text=text::TITLE/>
         <AuthPanel title=text::TITLE lead=text::LEAD>
-            <SignUpForm refused={refusal_for::<SignUp>()}/>
+            <SignUpForm/>
             <AuthPageLink question=text::HAVE_ACCOUNT href="/auth/login" label=text::SIGN_IN/>
         </AuthPanel>
     }
 }
 
-/// See [`refusal_for`] for `refused`.
+/// Opens with what the server already said (see [`refusal_for`]).
 #[island(lazy)]
-fn SignUpForm(refused: Option<String>) -> impl IntoView {
+fn SignUpForm() -> impl IntoView {
     crate::components::island::announce_awake();
+    let refused = refusal_for::<SignUp>();
     let sign_up = FormAction::<SignUp>::new();
     let full_name = FieldCheck::new(check_full_name);
     let email = FieldCheck::new(check_email);
     let password = FieldCheck::new(check_new_password);
     let error = identity_form_error(
         sign_up,
-        refused,
+        refused.clone(),
         vec![
             ("full_name", full_name),
             ("email", email),
@@ -55,7 +56,7 @@ fn SignUpForm(refused: Option<String>) -> impl IntoView {
     view! {
         <div class="space-y-6">
             <FormError message=error/>
-            <PostForm action=sign_up attr:data-testid="signup-form" attr:class="space-y-4">
+            <PostForm action=sign_up refused attr:data-testid="signup-form" attr:class="space-y-4">
                 <FormField
                     id="signup-full-name"
                     name="full_name"
