@@ -128,8 +128,9 @@ test("a refusal the server sent back in the address shows at once and stays when
   // server function's path and its error (base64url JSON) in `__path` and `__err`.
   await page.goto("/auth/login");
   const action = await page.getByTestId("login-form").getAttribute("action");
-  const err = Buffer.from(JSON.stringify({ code: "invalid_credentials", message: "ignored" })).toString("base64url");
-  await page.goto(`/auth/login?__path=${encodeURIComponent(action!)}&__err=${err}`);
+  const json = JSON.stringify({ code: "invalid_credentials", message: "ignored" });
+  const err = Buffer.from(json).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+  await page.goto(`/auth/login?__path=${encodeURIComponent(action!)}&__err=${encodeURIComponent(err)}`);
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await expect(page.getByTestId("form-error")).toContainText("do not match an account");
 
