@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod components;
 pub mod domain;
+pub mod i18n;
 pub mod identity;
 pub mod pages;
 pub mod ports;

@@ -111,20 +111,35 @@ macro_rules! refusal_over_the_wire {
 
 /// The error of a server function that refuses nothing of its own (a development page, a
 /// read-only probe): only the plumbing can fail, and a malformed request is still a 4xx.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "WireError", from = "WireError")]
 pub enum RequestError {
-    #[error("The request could not be read. Reload the page and try again.")]
     BadRequest,
-    #[error("That is more than this page accepts.")]
     TooLarge,
-    #[error("Something went wrong. Check your connection, then try again in a moment.")]
     Unreachable,
-    #[error("This is unavailable right now. Please try again in a moment.")]
     Unavailable,
 }
 
+/// In English: logs and API readers.
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message(crate::i18n::Locale::En))
+    }
+}
+
+impl std::error::Error for RequestError {}
+
 impl RequestError {
+    /// What the person reads, in `locale`.
+    pub fn message(&self, locale: crate::i18n::Locale) -> &'static str {
+        match self {
+            RequestError::BadRequest => crate::t!(locale, errors.request_bad),
+            RequestError::TooLarge => crate::t!(locale, errors.request_too_large),
+            RequestError::Unreachable => crate::t!(locale, errors.unreachable),
+            RequestError::Unavailable => crate::t!(locale, errors.unavailable),
+        }
+    }
+
     const ALL: [RequestError; 4] = [
         RequestError::BadRequest,
         RequestError::TooLarge,

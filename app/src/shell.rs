@@ -8,6 +8,7 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::components::theme::THEME_BOOT_SCRIPT;
+use crate::i18n::use_locale;
 use crate::pages::{
     admin::AdminPage, auth_error::AuthErrorPage, dashboard::DashboardPage,
     dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage, landing::LandingPage,
@@ -15,15 +16,20 @@ use crate::pages::{
     settings::SettingsPage, sign_up::SignUpPage, sign_up_success::SignUpSuccessPage,
     update_password::UpdatePasswordPage, verify_email::VerifyEmailPage,
 };
+use crate::t;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_content_security_policy(&options);
+    #[cfg(feature = "ssr")]
+    let locale = crate::i18n::provide_request_locale();
+    #[cfg(not(feature = "ssr"))]
+    let locale = crate::i18n::use_locale();
     let nonce = use_nonce();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=locale.code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -47,11 +53,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let locale = use_locale();
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| if page.is_empty() { "Kilat".to_string() } else { format!("{page} · Kilat") }/>
-        <Meta name="description" content="Kilat: the full-stack Rust SaaS foundation for Indonesian products."/>
+        <Meta name="description" content=t!(locale, layout.description)/>
         <Router>
             <Layout>
                 <Routes fallback=NotFound>

@@ -162,6 +162,8 @@ pub struct Config {
     pub mail: MailTarget,
     /// `ADMIN_EMAILS`, lowercased: promoted to admin at their first sign-in.
     pub admin_emails: Vec<String>,
+    /// `DEFAULT_LOCALE` (`id` unless set): the language of a request that names none.
+    pub default_locale: app::i18n::Locale,
     /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: crate::net::TrustedProxies,
     /// `RATE_LIMIT_STORE` and `RATE_LIMIT_*`: where counters live and every policy's quota.
@@ -383,6 +385,19 @@ impl Config {
             }
         }
 
+        let default_locale = match get("DEFAULT_LOCALE") {
+            None => app::i18n::Locale::default(),
+            Some(code) => app::i18n::Locale::parse(&code).unwrap_or_else(|| {
+                problems.push(format!(
+                    "DEFAULT_LOCALE is {code:?}; use one of: {}",
+                    app::i18n::Locale::ALL
+                        .map(|locale| locale.code())
+                        .join(", ")
+                ));
+                app::i18n::Locale::default()
+            }),
+        };
+
         let trusted_proxies = get("TRUSTED_PROXIES")
             .map(|list| {
                 crate::net::TrustedProxies::parse(&list).unwrap_or_else(|invalid| {
@@ -443,6 +458,7 @@ impl Config {
                 supabase,
                 mail,
                 admin_emails,
+                default_locale,
                 trusted_proxies,
                 rate_limits,
                 features,

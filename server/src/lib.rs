@@ -13,6 +13,7 @@ pub mod http_layers;
 pub mod leptos_settings;
 pub mod listener;
 pub mod local;
+pub mod locale;
 pub mod mail;
 pub mod net;
 pub mod outbound;

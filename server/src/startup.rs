@@ -33,6 +33,7 @@ use crate::{
     db::{self, migrations::MIGRATOR},
     health, http_layers, listener,
     local::{self, mail_twin::Mailbox},
+    locale,
     mail::Mailer,
     net, outbound,
     ratelimit::{AuthPolicies, RateLimiter},
@@ -240,7 +241,9 @@ fn router(state: AppState) -> Router {
     let context = {
         let dev_mailbox = state.dev_mailbox.clone();
         let identity = state.identity.clone();
+        let default_locale = app::i18n::DefaultLocale(state.config.default_locale);
         move || {
+            provide_context(default_locale);
             if let Some(mailbox) = &dev_mailbox {
                 provide_context::<Arc<dyn app::ports::DevMailbox>>(Arc::new(mailbox.clone()));
             }
@@ -269,6 +272,7 @@ fn router(state: AppState) -> Router {
             config: state.config.clone(),
         }))
         .merge(auth::routes::router(state.identity.clone()))
+        .merge(locale::router(state.config.secure_cookies()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())

@@ -20,23 +20,38 @@ pub struct AdminOverview {
 
 /// Why an admin call failed. Travels as a code (see [`crate::refusal`]); only `Unavailable` is
 /// a fault (5xx).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "WireError", from = "WireError")]
 pub enum AdminError {
     /// Not signed in, or not an admin: answered as if the page did not exist.
-    #[error("This page does not exist.")]
     NotFound,
     /// The request could not be read.
-    #[error("The request could not be read. Reload the page and try again.")]
     BadRequest,
     /// The browser could not reach the server (only ever made in the browser).
-    #[error("Something went wrong. Check your connection, then try again in a moment.")]
     Unreachable,
-    #[error("The admin area is unavailable right now. Please try again in a moment.")]
     Unavailable,
 }
 
+/// In English: logs and API readers.
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message(crate::i18n::Locale::En))
+    }
+}
+
+impl std::error::Error for AdminError {}
+
 impl AdminError {
+    /// What the person reads, in `locale`.
+    pub fn message(&self, locale: crate::i18n::Locale) -> &'static str {
+        match self {
+            AdminError::NotFound => crate::t!(locale, errors.page_missing),
+            AdminError::BadRequest => crate::t!(locale, errors.request_bad),
+            AdminError::Unreachable => crate::t!(locale, errors.unreachable),
+            AdminError::Unavailable => crate::t!(locale, errors.admin_unavailable),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             AdminError::NotFound => "not_found",

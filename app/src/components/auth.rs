@@ -1,5 +1,7 @@
 //! Pieces shared by the sign-in pages and the dashboard.
 
+use crate::i18n::use_locale;
+use crate::t;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
@@ -10,29 +12,25 @@ use super::ui::{ButtonLink, Card};
 use crate::identity::api::SignOut;
 use crate::identity::{EmailAddress, FullName, IdentityError, Password};
 
-mod text {
-    pub const UNKNOWN_PROBLEM: &str = "That step did not work. Please try again.";
-    pub const SIGN_OUT: &str = "Sign out";
-    pub const SIGNED_OUT: &str = "You are not signed in, or your session has ended.";
-    pub const SIGN_IN: &str = "Sign in";
-    pub const NEXT_TITLE: &str = "What happens next";
-}
-
 /// Inline checks with the server's own parsers (for [`super::form::FieldCheck::new`]).
 pub fn check_email(raw: &str) -> Option<String> {
     EmailAddress::parse(raw)
         .err()
-        .map(|error| error.to_string())
+        .map(|error| error.message(use_locale()).to_string())
 }
 
 /// See [`check_email`]: a new password must satisfy [`Password::parse`].
 pub fn check_new_password(raw: &str) -> Option<String> {
-    Password::parse(raw).err().map(|error| error.to_string())
+    Password::parse(raw)
+        .err()
+        .map(|error| error.message(use_locale()).to_string())
 }
 
 /// See [`check_email`]: an optional name, checked with [`FullName::parse`].
 pub fn check_full_name(raw: &str) -> Option<String> {
-    FullName::parse(raw).err().map(|error| error.to_string())
+    FullName::parse(raw)
+        .err()
+        .map(|error| error.message(use_locale()).to_string())
 }
 
 /// The fixed message for the error code a server route put in the query (`?error=<code>`) when
@@ -52,9 +50,10 @@ pub fn error_in_query(key: &'static str) -> Signal<Option<String>> {
 
 /// See [`error_in_query`].
 pub fn message_for_code(code: &str) -> String {
+    let locale = use_locale();
     IdentityError::from_code(code)
-        .map(|error| error.to_string())
-        .unwrap_or_else(|| text::UNKNOWN_PROBLEM.to_string())
+        .map(|error| error.message(locale))
+        .unwrap_or_else(|| t!(locale, common.unknown_problem).to_string())
 }
 
 /// The refusal an island's form shows before it has done anything: the action's error when a
@@ -127,7 +126,7 @@ where
         } else {
             action.value().with(|outcome| {
                 let error = outcome.as_ref()?.as_ref().err()?;
-                Some((error.field(), error.to_string()))
+                Some((error.field(), error.message(use_locale())))
             })
         }
     };
@@ -187,16 +186,17 @@ pub fn CheckEmailPanel(
     question: &'static str,
     #[prop(optional)] testid: Option<&'static str>,
 ) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <AuthPanel title=title lead=lead>
             <div data-testid=testid>
-                <h2 class="font-semibold">{text::NEXT_TITLE}</h2>
+                <h2 class="font-semibold">{t!(locale, common.next_steps_title)}</h2>
                 <ol class="mt-3 list-decimal space-y-2 pl-5 text-sm text-slate-600 dark:text-slate-300">
                     {steps.map(|step| view! { <li>{step}</li> })}
                 </ol>
             </div>
             <crate::pages::dev_mailbox::DevMailboxHint/>
-            <AuthPageLink question=question href="/auth/login" label=text::SIGN_IN/>
+            <AuthPageLink question=question href="/auth/login" label=t!(locale, common.sign_in)/>
         </AuthPanel>
     }
 }
@@ -262,9 +262,10 @@ pub fn AuthPageLink(
 /// Signs the person out: a plain form, the server answers with a redirect home. No script.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
+    let locale = use_locale();
     view! {
         <form method="post" action=SignOut::url()>
-            <SubmitButton label=text::SIGN_OUT primary=false attr:data-testid="sign-out"/>
+            <SubmitButton label=t!(locale, common.sign_out) primary=false attr:data-testid="sign-out"/>
         </form>
     }
 }
@@ -278,10 +279,11 @@ pub fn SignInPrompt(
     #[prop(optional)]
     problem: Option<String>,
 ) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <div class="space-y-4" data-testid="sign-in-prompt">
-            <Alert kind=AlertKind::Info>{problem.unwrap_or_else(|| text::SIGNED_OUT.to_string())}</Alert>
-            <ButtonLink href=format!("/auth/login?next={next}") primary=true>{text::SIGN_IN}</ButtonLink>
+            <Alert kind=AlertKind::Info>{problem.unwrap_or_else(|| t!(locale, common.signed_out).to_string())}</Alert>
+            <ButtonLink href=format!("/auth/login?next={next}") primary=true>{t!(locale, common.sign_in)}</ButtonLink>
         </div>
     }
 }

@@ -6,13 +6,6 @@ use leptos::prelude::*;
 
 use super::ui::button_class;
 
-/// The message a person should read for a failed server function. Our server functions return
-/// a capability's error enum, whose every kind (transport failures included) displays as a
-/// fixed sentence that says what to do.
-pub fn error_message(error: &impl std::fmt::Display) -> String {
-    error.to_string()
-}
-
 /// One validated input: where it is in the page and the error it shows. `check` is one of the
 /// shared parsers from `crate::identity::fields`, so the browser says what the server would.
 #[derive(Clone, Copy)]

@@ -3,25 +3,26 @@ use leptos_router::hooks::use_location;
 
 use super::auth::SignOutButton;
 use super::theme::ThemeToggle;
+use crate::i18n::{Locale, use_locale};
 use crate::identity::CurrentUser;
 use crate::identity::api::load_current_user;
+use crate::t;
 
-const NAV: [(&str, &str); 2] = [("Features", "/#features"), ("Pricing", "/#pricing")];
-
-/// Everything the header says, in one place for translation.
-mod text {
-    pub const SIGN_IN: &str = "Sign in";
-    pub const ACCOUNT_MENU: &str = "Account menu for ";
-    pub const DASHBOARD: &str = "Dashboard";
-    pub const SETTINGS: &str = "Settings";
+/// The site's sections, as (label, link).
+fn nav(locale: Locale) -> [(&'static str, &'static str); 2] {
+    [
+        (t!(locale, layout.features), "/#features"),
+        (t!(locale, layout.pricing), "/#pricing"),
+    ]
 }
 
 /// Header, main column and footer around every page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-amber-400 focus:px-3 focus:py-2 focus:text-slate-950">
-            "Skip to content"
+            {t!(locale, layout.skip_to_content)}
         </a>
         <Header/>
         <main id="main" class="mx-auto w-full max-w-6xl px-4 sm:px-6">{children()}</main>
@@ -31,6 +32,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
+    let locale = use_locale();
     view! {
         <header class="sticky top-0 z-40 border-b border-slate-200/80 bg-white/80 backdrop-blur dark:border-slate-800/80 dark:bg-slate-950/80">
             <div class="mx-auto flex h-16 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
@@ -38,13 +40,14 @@ fn Header() -> impl IntoView {
                     <span aria-hidden="true" class="text-amber-500">"⚡"</span>
                     "Kilat"
                 </a>
-                <nav aria-label="Main" class="hidden items-center gap-6 text-sm font-medium text-slate-600 md:flex dark:text-slate-300">
-                    {NAV.map(|(label, href)| view! {
+                <nav aria-label=t!(locale, layout.main_nav) class="hidden items-center gap-6 text-sm font-medium text-slate-600 md:flex dark:text-slate-300">
+                    {nav(locale).map(|(label, href)| view! {
                         <a href=href class="rounded transition hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:text-white">{label}</a>
                     })}
                 </nav>
                 <div class="flex items-center gap-3">
                     <Account/>
+                    <LanguageSwitch/>
                     <ThemeToggle/>
                 </div>
             </div>
@@ -78,7 +81,7 @@ fn SignInLink() -> impl IntoView {
             data-testid="header-sign-in"
             class="rounded-md px-3 py-1.5 text-sm font-semibold text-slate-700 transition hover:bg-slate-100 hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-slate-200 dark:hover:bg-slate-800 dark:hover:text-white"
         >
-            {text::SIGN_IN}
+            {t!(use_locale(), common.sign_in)}
         </a>
     }
 }
@@ -100,14 +103,15 @@ pub fn initials(user: &CurrentUser) -> String {
 fn AccountMenu(user: CurrentUser) -> impl IntoView {
     let initials = initials(&user);
     let name = user.full_name.clone().unwrap_or_else(|| user.email.clone());
-    let label = format!("{}{name}", text::ACCOUNT_MENU);
+    let locale = use_locale();
+    let label = format!("{}{name}", t!(locale, layout.account_menu_for));
     let item = "block rounded px-3 py-2 text-sm hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:bg-slate-800";
     // Type-erased: the nested view types otherwise outgrow the compiler's query depth.
     let sign_out = view! { <SignOutButton/> }.into_any();
     let menu = view! {
         <ul class="absolute right-0 mt-2 w-48 space-y-1 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-950">
-            <li><a href="/dashboard" class=item>{text::DASHBOARD}</a></li>
-            <li><a href="/dashboard/settings" class=item>{text::SETTINGS}</a></li>
+            <li><a href="/dashboard" class=item>{t!(locale, layout.dashboard)}</a></li>
+            <li><a href="/dashboard/settings" class=item>{t!(locale, layout.settings)}</a></li>
             <li>{sign_out}</li>
         </ul>
     }
@@ -128,15 +132,56 @@ fn AccountMenu(user: CurrentUser) -> impl IntoView {
 
 #[component]
 fn Footer() -> impl IntoView {
+    let locale = use_locale();
     view! {
         <footer class="mt-24 border-t border-slate-200 dark:border-slate-800">
             <div class="mx-auto flex max-w-6xl flex-col gap-4 px-4 py-10 text-sm text-slate-500 sm:flex-row sm:items-center sm:justify-between sm:px-6 dark:text-slate-400">
-                <p>"© Kilat — a full-stack Rust SaaS foundation. Prices in IDR."</p>
-                <nav aria-label="Footer" class="flex gap-6">
-                    {NAV.map(|(label, href)| view! { <a href=href class="hover:text-slate-900 dark:hover:text-white">{label}</a> })}
-                </nav>
+                <p>{t!(locale, layout.footer_note)}</p>
+                <div class="flex flex-wrap items-center gap-6">
+                    <nav aria-label=t!(locale, layout.footer_nav) class="flex gap-6">
+                        {nav(locale).map(|(label, href)| view! { <a href=href class="hover:text-slate-900 dark:hover:text-white">{label}</a> })}
+                    </nav>
+                    <LanguageSwitch/>
+                </div>
             </div>
         </footer>
+    }
+}
+
+/// Bahasa Indonesia or English: a plain form (the server's `/locale` route remembers the
+/// choice in a cookie and comes back to this page), so it works without JavaScript. It comes
+/// back to the path only: the query may carry what a link put there (a hostile `next`, say),
+/// which the page itself checks but the switch would copy into every page.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let locale = use_locale();
+    let here = use_location().pathname.get_untracked();
+    view! {
+        <form method="post" action="/locale" data-testid="language-switch" class="flex items-center gap-1">
+            <input type="hidden" name="next" value=here/>
+            <span class="sr-only">{t!(locale, layout.language)}</span>
+            {Locale::ALL.map(|option| {
+                let current = option == locale;
+                view! {
+                    <button
+                        type="submit"
+                        name="locale"
+                        value=option.code()
+                        lang=option.code()
+                        title=option.name()
+                        aria-label=option.name()
+                        aria-pressed=current.to_string()
+                        class=if current {
+                            "rounded px-1.5 py-1 text-xs font-bold text-slate-950 underline decoration-amber-500 decoration-2 underline-offset-4 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-white"
+                        } else {
+                            "rounded px-1.5 py-1 text-xs font-semibold text-slate-500 hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-slate-400 dark:hover:text-white"
+                        }
+                    >
+                        {option.code().to_uppercase()}
+                    </button>
+                }
+            })}
+        </form>
     }
 }
 

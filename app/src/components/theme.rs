@@ -12,6 +12,7 @@ const STORAGE_KEY: &str = "kilat-theme";
 #[island]
 pub fn ThemeToggle() -> impl IntoView {
     crate::components::island::announce_awake();
+    let locale = crate::i18n::use_locale();
     let dark = RwSignal::new(false);
     // The boot script may already have set the class; read it back once hydrated.
     Effect::new(move |_| {
@@ -35,7 +36,9 @@ pub fn ThemeToggle() -> impl IntoView {
             data-testid="theme-toggle"
             class="inline-flex h-9 w-9 items-center justify-center rounded-md border border-slate-200 text-slate-700 transition hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:border-slate-800 dark:text-slate-200 dark:hover:bg-slate-800"
             aria-pressed=move || dark.get().to_string()
-            aria-label=move || if dark.get() { "Switch to light mode" } else { "Switch to dark mode" }
+            aria-label=move || {
+                if dark.get() { crate::t!(locale, layout.to_light) } else { crate::t!(locale, layout.to_dark) }
+            }
             on:click=toggle
         >
             <span aria-hidden="true">{move || if dark.get() { "☀" } else { "☾" }}</span>

@@ -5,7 +5,6 @@
 
 #[macro_use]
 mod database_enum;
-pub mod money;
 pub mod plan;
 
 pub use database_enum::UnknownVariant;

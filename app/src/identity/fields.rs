@@ -3,41 +3,30 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Locale;
+use crate::t;
+
 /// A form field that did not parse, and what to do about it. Each problem names its field (so
 /// the form marks the right input) and has a fixed message and a stable code: a message never
 /// travels as free text, so a crafted link cannot put its own words on a form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FieldError {
-    #[error("Enter your email address.")]
     EmailMissing,
-    #[error("That does not look like an email address, e.g. nama@contoh.id.")]
     EmailInvalid,
     /// Supabase Auth refused the address itself (`email_address_invalid`).
-    #[error("We cannot send email to this address. Use another email address.")]
     EmailRefused,
-    #[error("Enter a password.")]
     PasswordMissing,
-    #[error("Use at least 8 characters.")]
     PasswordTooShort,
-    #[error("Use at most 72 characters.")]
     PasswordTooLong,
     /// Supabase Auth found the password too easy to guess (`weak_password`).
-    #[error("Choose a stronger password: at least 8 characters, not a common one.")]
     PasswordWeak,
     /// The new password is the one already in use (`same_password`).
-    #[error("Choose a password different from your current one.")]
     PasswordUnchanged,
-    #[error("Enter your current password.")]
     CurrentPasswordMissing,
-    #[error("That is not your current password. Check it, or reset your password by email.")]
     CurrentPasswordWrong,
-    #[error("That is already your email address.")]
     EmailUnchanged,
-    #[error("Another account already uses this address. Choose another one.")]
     EmailInUse,
-    #[error("Use at most 120 characters.")]
     NameTooLong,
-    #[error("Use letters, spaces and punctuation only.")]
     NameInvalidCharacters,
 }
 
@@ -103,7 +92,36 @@ impl FieldError {
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|error| error.code() == code)
     }
+
+    /// What the person reads, in `locale`.
+    pub fn message(self, locale: Locale) -> &'static str {
+        match self {
+            FieldError::EmailMissing => t!(locale, fields.email_missing),
+            FieldError::EmailInvalid => t!(locale, fields.email_invalid),
+            FieldError::EmailRefused => t!(locale, fields.email_refused),
+            FieldError::PasswordMissing => t!(locale, fields.password_missing),
+            FieldError::PasswordTooShort => t!(locale, fields.password_too_short),
+            FieldError::PasswordTooLong => t!(locale, fields.password_too_long),
+            FieldError::PasswordWeak => t!(locale, fields.password_weak),
+            FieldError::PasswordUnchanged => t!(locale, fields.password_unchanged),
+            FieldError::CurrentPasswordMissing => t!(locale, fields.current_password_missing),
+            FieldError::CurrentPasswordWrong => t!(locale, fields.current_password_wrong),
+            FieldError::EmailUnchanged => t!(locale, fields.email_unchanged),
+            FieldError::EmailInUse => t!(locale, fields.email_in_use),
+            FieldError::NameTooLong => t!(locale, fields.name_too_long),
+            FieldError::NameInvalidCharacters => t!(locale, fields.name_invalid_characters),
+        }
+    }
 }
+
+/// In English: logs and API readers.
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message(Locale::En))
+    }
+}
+
+impl std::error::Error for FieldError {}
 
 /// An email address, trimmed and lowercased.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,7 +8,9 @@ pub mod next_path;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Plan;
+use crate::i18n::Locale;
 use crate::refusal::{PlumbingFailure, WireError};
+use crate::t;
 pub use fields::{EmailAddress, FieldError, FullName, Password};
 pub use next_path::NextPath;
 
@@ -56,47 +58,31 @@ impl EmailChangeOutcome {
 /// Why an identity action failed, in words a person can act on. Every kind has a stable
 /// [`code`](Self::code) (for URLs and API answers) and an HTTP [`status`](Self::status); only
 /// `Unavailable` is a fault (5xx), every other kind is a refusal (4xx).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "WireError", from = "WireError")]
 pub enum IdentityError {
-    #[error("{0}")]
-    Invalid(#[from] FieldError),
-    #[error("That email and password do not match an account. Check both, or reset your password.")]
+    Invalid(FieldError),
     InvalidCredentials,
-    #[error("Confirm your email first: open the link we sent you, then sign in.")]
     EmailNotConfirmed,
-    #[error("An account with this email already exists. Sign in instead, or reset your password.")]
     EmailTaken,
-    #[error("New accounts cannot be created right now. If you already have one, sign in.")]
     SignUpsDisabled,
-    #[error("Please sign in to continue.")]
     NotSignedIn,
     /// An emailed or Google sign-in link came back without its code.
-    #[error("This link is incomplete. Open the newest email we sent, or sign in again.")]
     LinkIncomplete,
     /// A sign-in link was opened in another browser than the one that asked for it.
-    #[error(
-        "This link was opened in a different browser than the one that asked for it, or it was \
-         already used. Open it in the same browser, or sign in again."
-    )]
     LinkFromOtherBrowser,
-    #[error("This link has expired or was already used. Ask for a new one.")]
     LinkExpired,
     /// Setting a new password after the recovery session ended.
-    #[error("Your reset link has expired. Ask for a new one.")]
     ResetLinkExpired,
     /// Refused by a rate limit; the form says when to try again.
-    #[error("Too many attempts. Try again in {}.", wait_in_minutes(*retry_after_secs))]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     /// The request could not be read (missing or malformed fields).
-    #[error("The form could not be read. Reload the page and try again.")]
     BadRequest,
-    #[error("That is more than this form accepts. Shorten what you entered and try again.")]
     TooLarge,
     /// The browser could not reach the server (only ever made in the browser).
-    #[error("Something went wrong. Check your connection, then try again in a moment.")]
     Unreachable,
-    #[error("Sign-in is unavailable right now. Please try again in a moment.")]
     Unavailable,
 }
 
@@ -221,13 +207,47 @@ impl From<WireError> for IdentityError {
 
 crate::refusal_over_the_wire!(IdentityError);
 
-/// `retry_after_secs` as whole minutes, rounded up: "1 minute", "15 minutes".
-fn wait_in_minutes(retry_after_secs: u64) -> String {
-    match retry_after_secs.div_ceil(60).max(1) {
-        1 => "1 minute".to_string(),
-        minutes => format!("{minutes} minutes"),
+impl IdentityError {
+    /// What the person reads, in `locale`.
+    pub fn message(&self, locale: Locale) -> String {
+        let fixed = match self {
+            IdentityError::Invalid(field) => return field.message(locale).to_string(),
+            IdentityError::RateLimited { retry_after_secs } => {
+                // Whole minutes, rounded up.
+                return t!(locale, errors.rate_limited)(retry_after_secs.div_ceil(60).max(1));
+            }
+            IdentityError::InvalidCredentials => t!(locale, errors.invalid_credentials),
+            IdentityError::EmailNotConfirmed => t!(locale, errors.email_not_confirmed),
+            IdentityError::EmailTaken => t!(locale, errors.email_taken),
+            IdentityError::SignUpsDisabled => t!(locale, errors.signups_disabled),
+            IdentityError::NotSignedIn => t!(locale, errors.not_signed_in),
+            IdentityError::LinkIncomplete => t!(locale, errors.link_incomplete),
+            IdentityError::LinkFromOtherBrowser => t!(locale, errors.link_from_other_browser),
+            IdentityError::LinkExpired => t!(locale, errors.link_expired),
+            IdentityError::ResetLinkExpired => t!(locale, errors.reset_link_expired),
+            IdentityError::BadRequest => t!(locale, errors.bad_request),
+            IdentityError::TooLarge => t!(locale, errors.too_large),
+            IdentityError::Unreachable => t!(locale, errors.unreachable),
+            IdentityError::Unavailable => t!(locale, errors.sign_in_unavailable),
+        };
+        fixed.to_string()
     }
 }
+
+impl From<FieldError> for IdentityError {
+    fn from(field: FieldError) -> Self {
+        IdentityError::Invalid(field)
+    }
+}
+
+/// In English: logs and API readers.
+impl std::fmt::Display for IdentityError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::En))
+    }
+}
+
+impl std::error::Error for IdentityError {}
 
 /// The backend behind the identity server functions (provided as `Arc<dyn Identity>` context).
 #[cfg(feature = "ssr")]

@@ -1,3 +1,5 @@
+use crate::i18n::use_locale;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -5,22 +7,6 @@ use crate::components::form::TextLink;
 use crate::components::ui::Card;
 use crate::ports::CaughtEmail;
 use crate::refusal::RequestError;
-
-mod text {
-    pub const TITLE: &str = "Local mailbox";
-    pub const LEAD: &str = "Every email the app sent while running locally: sign-up confirmations, \
-        magic links, password resets. Nothing here leaves this machine.";
-    pub const EMPTY: &str =
-        "No email yet. Sign up or ask for a magic link, and the message appears here.";
-    pub const UNAVAILABLE: &str = "The local mailbox exists only in local development, when no \
-        RESEND_API_KEY is set.";
-    pub const LOADING: &str = "Loading messages…";
-    pub const TO: &str = "To";
-    pub const HINT_BEFORE: &str = "Running Kilat in local development? No real email is sent: \
-        open the ";
-    pub const HINT_LINK: &str = "local mailbox";
-    pub const HINT_AFTER: &str = " to find the message.";
-}
 
 /// The mailbox of the local mail twin; `None` (answered 404) when the server runs with real
 /// email.
@@ -46,12 +32,13 @@ pub async fn dev_mailbox_exists() -> Result<bool, RequestError> {
 /// production.
 #[component]
 pub fn DevMailboxHint() -> impl IntoView {
+    let locale = use_locale();
     let exists = Resource::new(|| (), |_| dev_mailbox_exists());
     view! {
         <Suspense fallback=|| ()>
             {move || exists.get().and_then(Result::ok).unwrap_or(false).then(|| view! {
                 <p data-testid="dev-mailbox-hint" class="rounded-md bg-slate-50 p-4 text-sm text-slate-600 dark:bg-slate-800/60 dark:text-slate-300">
-                    {text::HINT_BEFORE}<TextLink href="/dev/mailbox">{text::HINT_LINK}</TextLink>{text::HINT_AFTER}
+                    {t!(locale, dev_mailbox.hint_before)}<TextLink href="/dev/mailbox">{t!(locale, dev_mailbox.hint_link)}</TextLink>{t!(locale, dev_mailbox.hint_after)}
                 </p>
             })}
         </Suspense>
@@ -60,17 +47,18 @@ pub fn DevMailboxHint() -> impl IntoView {
 
 #[component]
 pub fn DevMailboxPage() -> impl IntoView {
+    let locale = use_locale();
     let messages = Resource::new(|| (), |_| list_dev_mailbox());
     view! {
-        <Title text=text::TITLE/>
+        <Title text=t!(locale, dev_mailbox.title)/>
         <section class="py-12">
-            <h1 class="text-3xl font-bold tracking-tight">{text::TITLE}</h1>
-            <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-300">{text::LEAD}</p>
+            <h1 class="text-3xl font-bold tracking-tight">{t!(locale, dev_mailbox.title)}</h1>
+            <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-300">{t!(locale, dev_mailbox.lead)}</p>
             <div class="mt-8 space-y-4" aria-live="polite">
-                <Suspense fallback=|| view! { <p class="text-slate-500">{text::LOADING}</p> }>
+                <Suspense fallback=move || view! { <p class="text-slate-500">{t!(locale, dev_mailbox.loading)}</p> }>
                     {move || messages.get().map(|answer| match answer {
-                        Err(_) | Ok(None) => view! { <p role="alert" class="text-slate-600 dark:text-slate-300">{text::UNAVAILABLE}</p> }.into_any(),
-                        Ok(Some(list)) if list.is_empty() => view! { <p class="text-slate-600 dark:text-slate-300">{text::EMPTY}</p> }.into_any(),
+                        Err(_) | Ok(None) => view! { <p role="alert" class="text-slate-600 dark:text-slate-300">{t!(locale, dev_mailbox.unavailable)}</p> }.into_any(),
+                        Ok(Some(list)) if list.is_empty() => view! { <p class="text-slate-600 dark:text-slate-300">{t!(locale, dev_mailbox.empty)}</p> }.into_any(),
                         Ok(Some(list)) => list.into_iter().map(|email| view! { <Message email/> }).collect_view().into_any(),
                     })}
                 </Suspense>
@@ -81,6 +69,7 @@ pub fn DevMailboxPage() -> impl IntoView {
 
 #[component]
 fn Message(email: CaughtEmail) -> impl IntoView {
+    let locale = use_locale();
     view! {
         <Card>
             <article data-testid="mail">
@@ -88,7 +77,7 @@ fn Message(email: CaughtEmail) -> impl IntoView {
                     <h2 class="font-semibold">{email.subject}</h2>
                     <time class="text-xs text-slate-500" datetime=email.received_at.clone()>{email.received_at.clone()}</time>
                 </header>
-                <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::TO}": "{email.to.join(", ")}</p>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{t!(locale, dev_mailbox.to)}": "{email.to.join(", ")}</p>
                 <pre class="mt-4 whitespace-pre-wrap break-words font-sans text-sm">{email.text}</pre>
                 <ul class="mt-4 space-y-1 text-sm">
                     {email.links.into_iter().map(|link| view! {

@@ -1,3 +1,5 @@
+use crate::i18n::use_locale;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -14,33 +16,15 @@ use crate::components::ui::button_class;
 use crate::identity::NextPath;
 use crate::identity::api::SignIn;
 
-/// Everything the sign-in page says, in one place for translation.
-mod text {
-    pub const TITLE: &str = "Sign in";
-    pub const LEAD: &str = "Welcome back. Sign in to your Kilat account.";
-    pub const EMAIL: &str = "Email";
-    pub const PASSWORD: &str = "Password";
-    pub const PASSWORD_MISSING: &str = "Enter your password.";
-    pub const SUBMIT: &str = "Sign in";
-    pub const SUBMITTING: &str = "Signing in…";
-    pub const FORGOT: &str = "Forgot your password?";
-    pub const NO_ACCOUNT: &str = "New to Kilat?";
-    pub const SIGN_UP: &str = "Create an account";
-    pub const OR: &str = "or";
-    pub const GOOGLE: &str = "Continue with Google";
-    pub const MAGIC_TITLE: &str = "Email me a sign-in link";
-    pub const MAGIC_LEAD: &str = "No password needed: we email you a link that signs you in.";
-    pub const MAGIC_EMAIL: &str = "Email for the sign-in link";
-    pub const MAGIC_SUBMIT: &str = "Email me a link";
-    pub const RESET_DONE: &str = "Password updated, sign in with the new one.";
-}
-
 fn check_password_present(raw: &str) -> Option<String> {
-    raw.is_empty().then(|| text::PASSWORD_MISSING.to_string())
+    let locale = use_locale();
+    raw.is_empty()
+        .then(|| t!(locale, login.password_missing).to_string())
 }
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let locale = use_locale();
     let query = use_query_map();
     // Only a safe path is carried on (to the form, Google and the emailed link); anything else
     // is dropped here, and the server checks again.
@@ -52,14 +36,14 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <Title text=text::TITLE/>
-        <AuthPanel title=text::TITLE lead=text::LEAD>
+        <Title text=t!(locale, login.title)/>
+        <AuthPanel title=t!(locale, login.title) lead=t!(locale, login.lead)>
             <PasswordSignIn/>
-            <AuthPageLink question=text::NO_ACCOUNT href="/auth/sign-up" label=text::SIGN_UP/>
+            <AuthPageLink question=t!(locale, login.no_account) href="/auth/sign-up" label=t!(locale, login.sign_up)/>
 
             <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400" aria-hidden="true">
                 <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
-                {text::OR}
+                {t!(locale, login.or)}
                 <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
             </div>
 
@@ -71,16 +55,16 @@ pub fn LoginPage() -> impl IntoView {
                 class=format!("{} w-full gap-2", button_class(false))
             >
                 <span aria-hidden="true" class="font-bold text-amber-500">"G"</span>
-                {text::GOOGLE}
+                {t!(locale, login.google)}
             </a>
 
             <section aria-labelledby="magic-link-title" class="rounded-lg border border-dashed border-slate-300 p-4 dark:border-slate-700">
-                <h2 id="magic-link-title" class="font-semibold">{text::MAGIC_TITLE}</h2>
-                <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{text::MAGIC_LEAD}</p>
+                <h2 id="magic-link-title" class="font-semibold">{t!(locale, login.magic_title)}</h2>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-300">{t!(locale, login.magic_lead)}</p>
                 <form method="post" action="/auth/magic-link" data-testid="magic-link-form" class="mt-4 space-y-4">
                     <input type="hidden" name="next" value=next_value.unwrap_or_default()/>
-                    <EmailField id="magic-email" label=text::MAGIC_EMAIL/>
-                    <SubmitButton label=text::MAGIC_SUBMIT primary=false/>
+                    <EmailField id="magic-email" label=t!(locale, login.magic_email)/>
+                    <SubmitButton label=t!(locale, login.magic_submit) primary=false/>
                 </form>
             </section>
         </AuthPanel>
@@ -93,6 +77,7 @@ pub fn LoginPage() -> impl IntoView {
 #[island(lazy)]
 fn PasswordSignIn() -> impl IntoView {
     crate::components::island::announce_awake();
+    let locale = use_locale();
     let next = query_value("next").and_then(|next| NextPath::parse(&next));
     let reset = query_value("reset").as_deref() == Some("1");
     let refused = refusal_for::<SignIn>();
@@ -104,7 +89,7 @@ fn PasswordSignIn() -> impl IntoView {
         refused.clone(),
         vec![("email", email), ("password", password)],
     );
-    let reset = Signal::stored(reset.then(|| text::RESET_DONE.to_string()));
+    let reset = Signal::stored(reset.then(|| t!(locale, login.reset_done).to_string()));
 
     view! {
         <div class="space-y-6">
@@ -112,22 +97,22 @@ fn PasswordSignIn() -> impl IntoView {
             <FormError message=error/>
             <PostForm action=sign_in refused attr:data-testid="login-form" attr:class="space-y-4">
                 <input type="hidden" name="next" value=next.map(|next| next.to_string()).unwrap_or_default()/>
-                <EmailField id="login-email" label=text::EMAIL check=email/>
+                <EmailField id="login-email" label=t!(locale, common.email) check=email/>
                 <FormField
                     id="login-password"
                     name="password"
-                    label=text::PASSWORD
+                    label=t!(locale, common.password)
                     kind="password"
                     autocomplete="current-password"
                     required=true
                     check=password
                 />
                 <div class="flex justify-end text-sm">
-                    <TextLink href="/auth/forgot-password">{text::FORGOT}</TextLink>
+                    <TextLink href="/auth/forgot-password">{t!(locale, login.forgot)}</TextLink>
                 </div>
                 <SubmitButton
-                    label=text::SUBMIT
-                    pending_label=text::SUBMITTING
+                    label=t!(locale, common.sign_in)
+                    pending_label=t!(locale, login.submitting)
                     pending=sign_in.pending()
                     validates=[email, password]
                 />

@@ -1,3 +1,5 @@
+use crate::i18n::use_locale;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,27 +11,14 @@ use crate::components::form::{FieldCheck, FormError, FormField, SubmitButton};
 use crate::components::form_action::{FormAction, PostForm};
 use crate::identity::api::SignUp;
 
-/// Everything the sign-up page says, in one place for translation.
-mod text {
-    pub const TITLE: &str = "Create your account";
-    pub const LEAD: &str = "Start on the Free plan; upgrade whenever you are ready.";
-    pub const FULL_NAME: &str = "Full name (optional)";
-    pub const EMAIL: &str = "Email";
-    pub const PASSWORD: &str = "Password";
-    pub const PASSWORD_HINT: &str = "At least 8 characters.";
-    pub const SUBMIT: &str = "Create account";
-    pub const SUBMITTING: &str = "Creating your account…";
-    pub const HAVE_ACCOUNT: &str = "Already have an account?";
-    pub const SIGN_IN: &str = "Sign in";
-}
-
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    let locale = use_locale();
     view! {
-        <Title text=text::TITLE/>
-        <AuthPanel title=text::TITLE lead=text::LEAD>
+        <Title text=t!(locale, sign_up.title)/>
+        <AuthPanel title=t!(locale, sign_up.title) lead=t!(locale, sign_up.lead)>
             <SignUpForm/>
-            <AuthPageLink question=text::HAVE_ACCOUNT href="/auth/login" label=text::SIGN_IN/>
+            <AuthPageLink question=t!(locale, sign_up.have_account) href="/auth/login" label=t!(locale, common.sign_in)/>
         </AuthPanel>
     }
 }
@@ -38,6 +27,7 @@ pub fn SignUpPage() -> impl IntoView {
 #[island(lazy)]
 fn SignUpForm() -> impl IntoView {
     crate::components::island::announce_awake();
+    let locale = use_locale();
     let refused = refusal_for::<SignUp>();
     let sign_up = FormAction::<SignUp>::new();
     let full_name = FieldCheck::new(check_full_name);
@@ -60,20 +50,20 @@ fn SignUpForm() -> impl IntoView {
                 <FormField
                     id="signup-full-name"
                     name="full_name"
-                    label=text::FULL_NAME
+                    label=t!(locale, sign_up.full_name)
                     autocomplete="name"
                     check=full_name
                 />
-                <EmailField id="signup-email" label=text::EMAIL check=email/>
+                <EmailField id="signup-email" label=t!(locale, common.email) check=email/>
                 <NewPasswordField
                     id="signup-password"
-                    label=text::PASSWORD
-                    hint=text::PASSWORD_HINT
+                    label=t!(locale, common.password)
+                    hint=t!(locale, common.password_hint)
                     check=password
                 />
                 <SubmitButton
-                    label=text::SUBMIT
-                    pending_label=text::SUBMITTING
+                    label=t!(locale, sign_up.submit)
+                    pending_label=t!(locale, sign_up.submitting)
                     pending=sign_up.pending()
                     validates=[full_name, email, password]
                 />

@@ -1,26 +1,19 @@
+use crate::i18n::use_locale;
+use crate::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::auth::{AuthPanel, NewPasswordField, check_new_password, error_in_query};
 use crate::components::form::{FieldCheck, FormError, SubmitButton};
 
-/// Everything the update-password page says, in one place for translation.
-mod text {
-    pub const TITLE: &str = "Choose a new password";
-    pub const LEAD: &str = "Pick a password you do not use anywhere else. You sign in with it \
-        from now on.";
-    pub const PASSWORD: &str = "New password";
-    pub const PASSWORD_HINT: &str = "At least 8 characters.";
-    pub const SUBMIT: &str = "Update password";
-}
-
 #[component]
 pub fn UpdatePasswordPage() -> impl IntoView {
+    let locale = use_locale();
     let error = error_in_query("error");
 
     view! {
-        <Title text=text::TITLE/>
-        <AuthPanel title=text::TITLE lead=text::LEAD>
+        <Title text=t!(locale, update_password.title)/>
+        <AuthPanel title=t!(locale, update_password.title) lead=t!(locale, update_password.lead)>
             <FormError message=error/>
             <NewPasswordForm/>
         </AuthPanel>
@@ -31,16 +24,17 @@ pub fn UpdatePasswordPage() -> impl IntoView {
 #[island(lazy)]
 fn NewPasswordForm() -> impl IntoView {
     crate::components::island::announce_awake();
+    let locale = use_locale();
     let password = FieldCheck::new(check_new_password);
     view! {
         <form method="post" action="/auth/update-password" data-testid="update-password-form" class="space-y-4">
             <NewPasswordField
                 id="update-password"
-                label=text::PASSWORD
-                hint=text::PASSWORD_HINT
+                label=t!(locale, update_password.password)
+                hint=t!(locale, common.password_hint)
                 check=password
             />
-            <SubmitButton label=text::SUBMIT validates=[password]/>
+            <SubmitButton label=t!(locale, update_password.submit) validates=[password]/>
         </form>
     }
 }

@@ -68,7 +68,7 @@ async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
     assert_eq!(status, 200);
     assert!(html.contains("Admin overview"), "{html}");
     assert!(
-        html.contains("Rp 99.000"),
+        html.contains("IDR 99,000"),
         "revenue counts the paid payment: {html}"
     );
     assert_eq!(overview_call_status(&owner).await, 200);

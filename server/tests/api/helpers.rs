@@ -252,6 +252,9 @@ async fn spawn_app_with_options(
     // Each test's stand-ins (Supabase Auth and mail twins) on a free port.
     env.entry("LOCAL_SUPABASE_PORT".into())
         .or_insert_with(|| "0".into());
+    // Pages in English, which most tests read, unless a test asks for another default.
+    env.entry("DEFAULT_LOCALE".into())
+        .or_insert_with(|| "en".into());
     let mut config =
         Config::from_lookup(|key| env.get(key).cloned()).expect("test configuration is valid");
     config.listen_addr = Some(([127, 0, 0, 1], 0).into());

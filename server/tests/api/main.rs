@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod hostile_input;
 mod identity_flow;
+mod languages;
 mod leptos_settings;
 mod local_cluster;
 mod mail;

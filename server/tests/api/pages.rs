@@ -12,7 +12,10 @@ async fn landing_page_is_server_rendered_with_a_nonce_based_content_security_pol
         html.contains("Ship your Indonesian SaaS this week"),
         "hero rendered"
     );
-    assert!(html.contains("Rp 99.000"), "pricing teaser in rupiah");
+    assert!(
+        html.contains("IDR 99,000"),
+        "pricing teaser in rupiah, written the English way"
+    );
     assert!(
         html.contains("data-testid=\"theme-toggle\""),
         "interactive element rendered"

@@ -1,0 +1,288 @@
+//! Bahasa Indonesia and English. Every string a person reads is in [`texts`], once per language
+//! (`id.rs`, `en.rs`), and is read with [`t!`](crate::t) in the locale of the page
+//! ([`use_locale`]): on the server the one negotiated for the request (the `kilat_locale` cookie
+//! the language switch sets, else `Accept-Language`, else `DEFAULT_LOCALE`), written into
+//! `<html lang>`; in the browser read back from there, so islands render what the server did.
+
+mod en;
+mod id;
+pub mod texts;
+
+#[doc(hidden)]
+pub use en::TEXTS as EN;
+#[doc(hidden)]
+pub use id::TEXTS as ID;
+
+/// The one string `path` names in `locale`, e.g. `t!(locale, login.title)`. Picks the field at
+/// compile time in each language, so only strings that code reaches are in a build.
+#[macro_export]
+macro_rules! t {
+    ($locale:expr, $($path:ident).+) => {
+        match $locale {
+            $crate::i18n::Locale::Id => $crate::i18n::ID.$($path).+,
+            $crate::i18n::Locale::En => $crate::i18n::EN.$($path).+,
+        }
+    };
+}
+
+/// A language Kilat speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Locale {
+    /// Bahasa Indonesia, the default unless `DEFAULT_LOCALE` says otherwise.
+    #[default]
+    Id,
+    En,
+}
+
+/// The cookie the language switch sets, holding a [`Locale::code`].
+pub const LOCALE_COOKIE: &str = "kilat_locale";
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Id, Locale::En];
+
+    /// The BCP 47 code, as in `<html lang>` and the cookie: `id`, `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::Id => "id",
+            Locale::En => "en",
+        }
+    }
+
+    /// The language's name in itself, for the language switch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Locale::Id => "Bahasa Indonesia",
+            Locale::En => "English",
+        }
+    }
+
+    /// A locale from a code or a language tag (`id`, `EN`, `en-US`, `id_ID`); `None` for a
+    /// language Kilat does not speak.
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
+        Locale::ALL
+            .into_iter()
+            .find(|locale| primary.eq_ignore_ascii_case(locale.code()))
+    }
+
+    /// The locale for a request: the cookie's choice, else the best language of
+    /// `Accept-Language` that Kilat speaks, else `default`.
+    pub fn negotiate(
+        cookie: Option<&str>,
+        accept_language: Option<&str>,
+        default: Locale,
+    ) -> Locale {
+        cookie
+            .and_then(Locale::parse)
+            .or_else(|| accept_language.and_then(Locale::from_accept_language))
+            .unwrap_or(default)
+    }
+
+    /// The spoken locale with the highest `q` in an `Accept-Language` header (the first such on
+    /// a tie); `q=0` means "not this one".
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut best: Option<(Locale, u32)> = None;
+        // A hostile header may be long; real ones name a handful of languages.
+        for entry in header.split(',').take(32) {
+            let mut parts = entry.split(';');
+            let Some(locale) = parts.next().and_then(Locale::parse) else {
+                continue;
+            };
+            let weight = parts
+                .find_map(|param| param.trim().strip_prefix("q="))
+                .map_or(Some(1000), quality_in_thousandths);
+            let Some(weight) = weight.filter(|weight| *weight > 0) else {
+                continue;
+            };
+            if best.is_none_or(|(_, best_weight)| weight > best_weight) {
+                best = Some((locale, weight));
+            }
+        }
+        best.map(|(locale, _)| locale)
+    }
+}
+
+/// `q` as thousandths: `1`, `0.8`, `0.125`; `None` when it is not a quality value.
+fn quality_in_thousandths(q: &str) -> Option<u32> {
+    let q = q.trim();
+    let (whole, fraction) = q.split_once('.').unwrap_or((q, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u32>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// The locale a server uses when a request says nothing (`DEFAULT_LOCALE`), given as context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DefaultLocale(pub Locale);
+
+/// The locale of the page being rendered: on the server the one negotiated for this request
+/// (see [`provide_request_locale`]), in the browser the page's `<html lang>`.
+pub fn use_locale() -> Locale {
+    #[cfg(feature = "hydrate")]
+    {
+        thread_local! {
+            static PAGE: Locale = leptos::prelude::document()
+                .document_element()
+                .and_then(|html| html.get_attribute("lang"))
+                .and_then(|lang| Locale::parse(&lang))
+                .unwrap_or_default();
+        }
+        PAGE.with(|locale| *locale)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        leptos::prelude::use_context::<Locale>().unwrap_or_default()
+    }
+}
+
+/// Negotiates this request's locale and provides it to everything rendered below: called once,
+/// by the document shell.
+#[cfg(feature = "ssr")]
+pub fn provide_request_locale() -> Locale {
+    use leptos::prelude::{provide_context, use_context};
+    let default = use_context::<DefaultLocale>().map_or(Locale::default(), |default| default.0);
+    let locale = use_context::<http::request::Parts>().map_or(default, |parts| {
+        let header = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        };
+        Locale::negotiate(
+            header(http::header::COOKIE).and_then(|cookies| cookie_value(cookies, LOCALE_COOKIE)),
+            header(http::header::ACCEPT_LANGUAGE),
+            default,
+        )
+    });
+    provide_context(locale);
+    locale
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim())
+    })
+}
+
+/// Whole rupiah in the locale's form: `Rp 99.000` in Indonesian, `IDR 99,000` in English.
+pub fn format_idr(amount: i64, locale: Locale) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    match locale {
+        Locale::Id => format!("{sign}Rp {}", group_thousands(amount.unsigned_abs(), '.')),
+        Locale::En => format!("{sign}IDR {}", group_thousands(amount.unsigned_abs(), ',')),
+    }
+}
+
+/// A count with thousands separators in the locale's form: `100.000` / `100,000`.
+pub fn format_count(n: u64, locale: Locale) -> String {
+    group_thousands(
+        n,
+        match locale {
+            Locale::Id => '.',
+            Locale::En => ',',
+        },
+    )
+}
+
+fn group_thousands(n: u64, separator: char) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(separator);
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Locale, cookie_value, format_count, format_idr};
+
+    #[test]
+    fn the_cookie_beats_the_header_which_beats_the_default() {
+        let negotiate = Locale::negotiate;
+        assert_eq!(negotiate(Some("en"), Some("id"), Locale::Id), Locale::En);
+        assert_eq!(negotiate(Some("id"), Some("en-US"), Locale::En), Locale::Id);
+        assert_eq!(
+            negotiate(None, Some("en-US,en;q=0.9"), Locale::Id),
+            Locale::En
+        );
+        assert_eq!(negotiate(None, None, Locale::En), Locale::En);
+        assert_eq!(negotiate(None, None, Locale::Id), Locale::Id);
+        // An unknown or garbled choice falls through to the next source.
+        assert_eq!(negotiate(Some("fr"), Some("en"), Locale::Id), Locale::En);
+        assert_eq!(negotiate(Some("\u{0}x"), None, Locale::En), Locale::En);
+        assert_eq!(
+            negotiate(None, Some("fr-FR, de;q=0.9"), Locale::Id),
+            Locale::Id
+        );
+    }
+
+    #[test]
+    fn accept_language_picks_the_spoken_language_with_the_highest_quality() {
+        let best = Locale::from_accept_language;
+        assert_eq!(best("fr;q=1, id;q=0.5, en;q=0.8"), Some(Locale::En));
+        assert_eq!(best("en;q=0.2, id-ID"), Some(Locale::Id));
+        assert_eq!(best("id, en"), Some(Locale::Id));
+        assert_eq!(best("en;q=0, id;q=0.1"), Some(Locale::Id));
+        assert_eq!(best("en;q=0"), None);
+        assert_eq!(best("en;q=2, id;q=abc"), None);
+        assert_eq!(best("*"), None);
+        assert_eq!(best(""), None);
+        assert_eq!(best(&"x,".repeat(10_000)), None);
+    }
+
+    #[test]
+    fn locales_parse_from_codes_and_tags() {
+        assert_eq!(Locale::parse("id"), Some(Locale::Id));
+        assert_eq!(Locale::parse(" EN-gb "), Some(Locale::En));
+        assert_eq!(Locale::parse("id_ID"), Some(Locale::Id));
+        assert_eq!(Locale::parse("ind"), None);
+        assert_eq!(Locale::parse(""), None);
+        for locale in Locale::ALL {
+            assert_eq!(Locale::parse(locale.code()), Some(locale));
+        }
+    }
+
+    #[test]
+    fn rupiah_is_written_the_way_each_language_writes_it() {
+        assert_eq!(format_idr(99_000, Locale::Id), "Rp 99.000");
+        assert_eq!(format_idr(99_000, Locale::En), "IDR 99,000");
+        assert_eq!(format_idr(1_250_000, Locale::Id), "Rp 1.250.000");
+        assert_eq!(format_idr(0, Locale::En), "IDR 0");
+        assert_eq!(format_idr(999, Locale::Id), "Rp 999");
+        assert_eq!(format_idr(-5_000, Locale::Id), "-Rp 5.000");
+        assert_eq!(format_count(100_000, Locale::Id), "100.000");
+        assert_eq!(format_count(100_000, Locale::En), "100,000");
+    }
+
+    #[test]
+    fn the_locale_cookie_is_found_among_others() {
+        let header = "theme=dark; kilat_locale=en ;other=1";
+        assert_eq!(cookie_value(header, "kilat_locale"), Some("en"));
+        assert_eq!(cookie_value("kilat_locale_x=id", "kilat_locale"), None);
+        assert_eq!(cookie_value("", "kilat_locale"), None);
+    }
+
+    #[test]
+    fn both_languages_word_the_rate_limit_in_whole_minutes() {
+        assert_eq!(
+            crate::t!(Locale::En, errors.rate_limited)(1),
+            "Too many attempts. Try again in 1 minute."
+        );
+        assert_eq!(
+            crate::t!(Locale::Id, errors.rate_limited)(15),
+            "Terlalu banyak percobaan. Coba lagi dalam 15 menit."
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! Every string a person reads, by page and component. Each language is one `Texts` value in
+//! its own file (`en.rs`, `id.rs`): a string missing in one language is a missing field, which
+//! fails the build. Read them with [`t!`](crate::t), which picks the one string it names, so the
+//! browser bundle holds only the strings its islands show.
+
+/// A feature on the landing page.
+pub struct Feature {
+    pub title: &'static str,
+    pub body: &'static str,
+}
+
+pub struct Texts {
+    pub common: Common,
+    pub errors: Errors,
+    pub fields: Fields,
+    pub layout: Layout,
+    pub landing: Landing,
+    pub login: Login,
+    pub sign_up: SignUp,
+    pub sign_up_success: SignUpSuccess,
+    pub magic_link_sent: MagicLinkSent,
+    pub verify_email: VerifyEmail,
+    pub forgot_password: ForgotPassword,
+    pub update_password: UpdatePassword,
+    pub auth_error: AuthError,
+    pub dashboard: Dashboard,
+    pub settings: Settings,
+    pub admin: Admin,
+    pub dev_mailbox: DevMailbox,
+    pub not_found: NotFound,
+}
+
+/// Words several pages share.
+pub struct Common {
+    pub email: &'static str,
+    pub password: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub back_to_sign_in: &'static str,
+    pub loading_account: &'static str,
+    pub password_hint: &'static str,
+    pub signed_out: &'static str,
+    pub unknown_problem: &'static str,
+    pub next_steps_title: &'static str,
+    pub per_month: &'static str,
+}
+
+/// The refusals of `IdentityError` and `RequestError`.
+pub struct Errors {
+    pub invalid_credentials: &'static str,
+    pub email_not_confirmed: &'static str,
+    pub email_taken: &'static str,
+    pub signups_disabled: &'static str,
+    pub not_signed_in: &'static str,
+    pub link_incomplete: &'static str,
+    pub link_from_other_browser: &'static str,
+    pub link_expired: &'static str,
+    pub reset_link_expired: &'static str,
+    /// Given the wait, in whole minutes (at least 1).
+    pub rate_limited: fn(u64) -> String,
+    pub bad_request: &'static str,
+    pub too_large: &'static str,
+    pub unreachable: &'static str,
+    pub sign_in_unavailable: &'static str,
+    pub request_bad: &'static str,
+    pub request_too_large: &'static str,
+    pub unavailable: &'static str,
+    pub page_missing: &'static str,
+    pub admin_unavailable: &'static str,
+}
+
+/// The messages of `FieldError`.
+pub struct Fields {
+    pub email_missing: &'static str,
+    pub email_invalid: &'static str,
+    pub email_refused: &'static str,
+    pub password_missing: &'static str,
+    pub password_too_short: &'static str,
+    pub password_too_long: &'static str,
+    pub password_weak: &'static str,
+    pub password_unchanged: &'static str,
+    pub current_password_missing: &'static str,
+    pub current_password_wrong: &'static str,
+    pub email_unchanged: &'static str,
+    pub email_in_use: &'static str,
+    pub name_too_long: &'static str,
+    pub name_invalid_characters: &'static str,
+}
+
+pub struct Layout {
+    pub skip_to_content: &'static str,
+    pub main_nav: &'static str,
+    pub footer_nav: &'static str,
+    pub features: &'static str,
+    pub pricing: &'static str,
+    /// Followed by the person's name.
+    pub account_menu_for: &'static str,
+    pub dashboard: &'static str,
+    pub settings: &'static str,
+    pub to_light: &'static str,
+    pub to_dark: &'static str,
+    pub footer_note: &'static str,
+    pub language: &'static str,
+    pub description: &'static str,
+}
+
+pub struct Landing {
+    pub eyebrow: &'static str,
+    pub headline: &'static str,
+    pub lead: &'static str,
+    pub cta_primary: &'static str,
+    pub cta_secondary: &'static str,
+    pub features_title: &'static str,
+    pub features: [Feature; 6],
+    pub pricing_title: &'static str,
+    pub pricing_lead: &'static str,
+    pub popular: &'static str,
+    pub start: &'static str,
+    pub plan_without_ai: &'static str,
+    /// Given the monthly allowance, written with the locale's thousands separator.
+    pub plan_with_tokens: fn(&str) -> String,
+    pub plan_unlimited: &'static str,
+}
+
+pub struct Login {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub password_missing: &'static str,
+    pub submitting: &'static str,
+    pub forgot: &'static str,
+    pub no_account: &'static str,
+    pub sign_up: &'static str,
+    pub or: &'static str,
+    pub google: &'static str,
+    pub magic_title: &'static str,
+    pub magic_lead: &'static str,
+    pub magic_email: &'static str,
+    pub magic_submit: &'static str,
+    pub reset_done: &'static str,
+}
+
+pub struct SignUp {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub full_name: &'static str,
+    pub submit: &'static str,
+    pub submitting: &'static str,
+    pub have_account: &'static str,
+}
+
+pub struct SignUpSuccess {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub steps: [&'static str; 3],
+    pub already: &'static str,
+}
+
+pub struct MagicLinkSent {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub steps: [&'static str; 3],
+    pub other_way: &'static str,
+}
+
+pub struct VerifyEmail {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub body: &'static str,
+}
+
+pub struct ForgotPassword {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub submit: &'static str,
+    pub sent: &'static str,
+    pub sent_title: &'static str,
+    pub remembered: &'static str,
+}
+
+pub struct UpdatePassword {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub password: &'static str,
+    pub submit: &'static str,
+}
+
+pub struct AuthError {
+    pub title: &'static str,
+    pub generic: &'static str,
+}
+
+pub struct Dashboard {
+    pub title: &'static str,
+    /// Followed by the person's name.
+    pub welcome: &'static str,
+    pub lead: &'static str,
+    pub plan_title: &'static str,
+    pub plan_lead: &'static str,
+    pub account_title: &'static str,
+    pub account_lead: &'static str,
+    pub settings: &'static str,
+    pub admin: &'static str,
+}
+
+pub struct Settings {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub back: &'static str,
+    pub profile_title: &'static str,
+    pub full_name: &'static str,
+    pub full_name_hint: &'static str,
+    pub email_hint: &'static str,
+    pub submit: &'static str,
+    pub submitting: &'static str,
+    pub saved: &'static str,
+    pub session_title: &'static str,
+    pub session_lead: &'static str,
+    pub email_title: &'static str,
+    pub email_lead: &'static str,
+    pub new_email: &'static str,
+    pub email_submit: &'static str,
+    pub email_submitting: &'static str,
+    pub email_links_sent: &'static str,
+    pub email_changed_now: &'static str,
+    pub email_changed: &'static str,
+    pub email_half_confirmed: &'static str,
+    pub password_title: &'static str,
+    pub password_lead: &'static str,
+    pub current_password: &'static str,
+    pub new_password: &'static str,
+    pub password_submit: &'static str,
+    pub password_submitting: &'static str,
+    pub password_changed: &'static str,
+    pub forgot: &'static str,
+}
+
+pub struct Admin {
+    pub title: &'static str,
+    pub loading: &'static str,
+    pub heading: &'static str,
+    pub lead: &'static str,
+    pub revenue: &'static str,
+    pub paid: &'static str,
+    pub pending: &'static str,
+    pub active: &'static str,
+}
+
+pub struct DevMailbox {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub empty: &'static str,
+    pub unavailable: &'static str,
+    pub loading: &'static str,
+    pub to: &'static str,
+    pub hint_before: &'static str,
+    pub hint_link: &'static str,
+    pub hint_after: &'static str,
+}
+
+pub struct NotFound {
+    pub title: &'static str,
+    pub heading: &'static str,
+    pub body: &'static str,
+    pub home: &'static str,
+}
