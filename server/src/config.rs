@@ -990,6 +990,22 @@ mod tests {
     }
 
     #[test]
+    fn the_default_locale_is_indonesian_unless_set_to_a_language_kilat_speaks() {
+        use app::i18n::Locale;
+        assert_eq!(config(&[]).unwrap().default_locale, Locale::Id);
+        assert_eq!(
+            config(&[("DEFAULT_LOCALE", "en")]).unwrap().default_locale,
+            Locale::En
+        );
+        let err = config(&[("DEFAULT_LOCALE", "fr")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("DEFAULT_LOCALE is \"fr\"; use one of: id, en"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn port_listens_on_every_interface() {
         let config = config(&[("PORT", "8080")]).unwrap();
         assert_eq!(
