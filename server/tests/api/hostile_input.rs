@@ -25,6 +25,7 @@ fn endpoints() -> Vec<(&'static str, &'static [&'static str])> {
         ("/auth/magic-link", &["email", "next"]),
         ("/auth/forgot-password", &["email"]),
         ("/auth/update-password", &["password"]),
+        ("/locale", &["locale", "next"]),
     ]
 }
 
