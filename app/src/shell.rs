@@ -10,11 +10,22 @@ use crate::components::layout::Layout;
 use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::i18n::use_locale;
 use crate::pages::{
-    admin::AdminPage, auth_error::AuthErrorPage, dashboard::DashboardPage,
-    dev_mailbox::DevMailboxPage, forgot_password::ForgotPasswordPage, landing::LandingPage,
-    login::LoginPage, magic_link_sent::MagicLinkSentPage, not_found::NotFound,
-    settings::SettingsPage, sign_up::SignUpPage, sign_up_success::SignUpSuccessPage,
-    update_password::UpdatePasswordPage, verify_email::VerifyEmailPage,
+    admin::AdminPage,
+    auth_error::AuthErrorPage,
+    dashboard::DashboardPage,
+    dev_mailbox::DevMailboxPage,
+    forgot_password::ForgotPasswordPage,
+    landing::LandingPage,
+    legal::{PrivacyPage, TermsPage},
+    login::LoginPage,
+    magic_link_sent::MagicLinkSentPage,
+    not_found::NotFound,
+    pricing::PricingPage,
+    settings::SettingsPage,
+    sign_up::SignUpPage,
+    sign_up_success::SignUpSuccessPage,
+    update_password::UpdatePasswordPage,
+    verify_email::VerifyEmailPage,
 };
 use crate::t;
 
@@ -63,6 +74,9 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=LandingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/privacy") view=PrivacyPage ssr=SsrMode::Async/>
                     <Route path=path!("/dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/sign-up") view=SignUpPage ssr=SsrMode::Async/>

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod billing;
 pub mod cli;
 pub mod config;
+pub mod crawlers;
 pub mod crypto;
 pub mod db;
 pub mod health;

@@ -30,6 +30,7 @@ use crate::{
         supabase_client::SupabaseAuth,
     },
     config::{Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, MailTarget, SupabaseTarget},
+    crawlers,
     db::{self, migrations::MIGRATOR},
     health, http_layers, listener,
     local::{self, mail_twin::Mailbox},
@@ -273,6 +274,7 @@ fn router(state: AppState) -> Router {
         }))
         .merge(auth::routes::router(state.identity.clone()))
         .merge(locale::router(state.config.secure_cookies()))
+        .merge(crawlers::router(&state.config.site_url))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())

@@ -12,7 +12,7 @@ use crate::t;
 fn nav(locale: Locale) -> [(&'static str, &'static str); 2] {
     [
         (t!(locale, layout.features), "/#features"),
-        (t!(locale, layout.pricing), "/#pricing"),
+        (t!(locale, layout.pricing), "/pricing"),
     ]
 }
 
@@ -138,8 +138,13 @@ fn Footer() -> impl IntoView {
             <div class="mx-auto flex max-w-6xl flex-col gap-4 px-4 py-10 text-sm text-slate-500 sm:flex-row sm:items-center sm:justify-between sm:px-6 dark:text-slate-400">
                 <p>{t!(locale, layout.footer_note)}</p>
                 <div class="flex flex-wrap items-center gap-6">
-                    <nav aria-label=t!(locale, layout.footer_nav) class="flex gap-6">
-                        {nav(locale).map(|(label, href)| view! { <a href=href class="hover:text-slate-900 dark:hover:text-white">{label}</a> })}
+                    <nav aria-label=t!(locale, layout.footer_nav) class="flex flex-wrap gap-x-6 gap-y-2">
+                        {nav(locale).into_iter().chain([
+                            (t!(locale, layout.terms), "/terms"),
+                            (t!(locale, layout.privacy), "/privacy"),
+                        ]).map(|(label, href)| view! {
+                            <a href=href class="rounded hover:text-slate-900 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:text-white">{label}</a>
+                        }).collect_view()}
                     </nav>
                     <LanguageSwitch/>
                 </div>

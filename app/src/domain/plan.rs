@@ -19,6 +19,17 @@ impl Plan {
         }
     }
 
+    /// The price of a month, in whole rupiah: the one price catalogue, which the pricing pages
+    /// show and billing charges (the browser only ever names a plan, never an amount).
+    pub fn monthly_price_idr(self) -> i64 {
+        match self {
+            Plan::Free => 0,
+            Plan::Basic => 49_000,
+            Plan::Pro => 99_000,
+            Plan::Ultimate => 249_000,
+        }
+    }
+
     /// Monthly AI token allowance; `None` is unlimited.
     pub fn monthly_ai_tokens(self) -> Option<u64> {
         match self {

@@ -68,6 +68,8 @@ pub const TEXTS: Texts = Texts {
         to_light: "Switch to light mode",
         to_dark: "Switch to dark mode",
         footer_note: "© Kilat — a full-stack Rust SaaS foundation. Prices in IDR.",
+        terms: "Terms",
+        privacy: "Privacy",
         language: "Language",
         description: "Kilat: the full-stack Rust SaaS foundation for Indonesian products.",
     },
@@ -111,6 +113,77 @@ pub const TEXTS: Texts = Texts {
         plan_without_ai: "Everything to try Kilat; no AI tokens.",
         plan_with_tokens: |tokens| format!("{tokens} AI tokens a month and higher rate limits."),
         plan_unlimited: "Unlimited AI tokens and the highest rate limits.",
+    },
+    pricing: Pricing {
+        title: "Pricing",
+        lead: "One monthly price per plan, in rupiah. Every plan starts with the same account; higher plans add AI tokens and higher rate limits.",
+        included: "Included",
+        sign_in: "Sign-in with email and password, magic links and Google",
+        dashboard: "Your dashboard and account settings",
+        rate_limits: "Fair-use rate limits",
+        higher_limits: "Higher rate limits",
+        paid_soon: "Paid plans open soon: everyone starts on Free today, and upgrading (monthly, in rupiah, through Midtrans or DOKU) comes with billing.",
+        start_free: "Start free",
+        start: "Create an account",
+    },
+    legal: Legal {
+        updated: "Last updated: 30 November 2026",
+        terms_title: "Terms of service",
+        terms_lead: "These terms apply when you use Kilat. By creating an account you accept them.",
+        terms: [
+            Section {
+                heading: "Your account",
+                body: "Keep your sign-in details to yourself and tell us at once if someone else may have used your account. You are responsible for what happens under it.",
+            },
+            Section {
+                heading: "Using the service",
+                body: "Do not use Kilat to break the law, to send spam, to attack other systems or to harm other people. We may suspend an account that does.",
+            },
+            Section {
+                heading: "Plans and payment",
+                body: "Paid plans are billed monthly in rupiah through our payment partners. A plan renews each month until you cancel; cancelling stops the next renewal and keeps the plan until the end of the paid month.",
+            },
+            Section {
+                heading: "Your content",
+                body: "What you put into Kilat stays yours. You allow us to store and process it only to run the service for you.",
+            },
+            Section {
+                heading: "Availability and liability",
+                body: "We work to keep Kilat available and your data safe, but we provide the service as it is. As far as the law allows, we are not liable for indirect losses.",
+            },
+            Section {
+                heading: "Changes and law",
+                body: "We will tell you about important changes to these terms before they apply. These terms are governed by the laws of the Republic of Indonesia.",
+            },
+        ],
+        privacy_title: "Privacy policy",
+        privacy_lead: "What we collect, why, and what you can ask of us.",
+        privacy: [
+            Section {
+                heading: "What we collect",
+                body: "Your email address and, if you give it, your name; records of your payments and plan; and technical logs (such as your IP address and browser) that keep the service secure.",
+            },
+            Section {
+                heading: "Why",
+                body: "To let you sign in, to run the features you use, to bill you for a paid plan, to protect the service against abuse, and to meet legal duties.",
+            },
+            Section {
+                heading: "Who else processes it",
+                body: "Our hosting and database provider, our email provider, and the payment gateway you pay through. Each receives only what it needs for its part.",
+            },
+            Section {
+                heading: "Cookies",
+                body: "We use a session cookie to keep you signed in and a cookie that remembers your language. We do not use advertising cookies.",
+            },
+            Section {
+                heading: "How long we keep it",
+                body: "As long as your account exists, and afterwards only as long as the law requires (for example, payment records).",
+            },
+            Section {
+                heading: "Your rights",
+                body: "You may ask to see, correct or delete your personal data, as Indonesia's personal data protection law (UU PDP) provides. Write to us and we will answer within the time the law sets.",
+            },
+        ],
     },
     login: Login {
         title: "Sign in",

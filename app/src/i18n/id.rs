@@ -67,6 +67,8 @@ pub const TEXTS: Texts = Texts {
         to_light: "Beralih ke mode terang",
         to_dark: "Beralih ke mode gelap",
         footer_note: "© Kilat — fondasi SaaS full-stack dengan Rust. Harga dalam rupiah.",
+        terms: "Ketentuan",
+        privacy: "Privasi",
         language: "Bahasa",
         description: "Kilat: fondasi SaaS full-stack dengan Rust untuk produk Indonesia.",
     },
@@ -112,6 +114,77 @@ pub const TEXTS: Texts = Texts {
             format!("{tokens} token AI per bulan dan batas laju yang lebih tinggi.")
         },
         plan_unlimited: "Token AI tanpa batas dan batas laju tertinggi.",
+    },
+    pricing: Pricing {
+        title: "Harga",
+        lead: "Satu harga bulanan per paket, dalam rupiah. Setiap paket dimulai dengan akun yang sama; paket yang lebih tinggi menambah token AI dan batas laju.",
+        included: "Termasuk",
+        sign_in: "Masuk dengan email dan kata sandi, magic link, dan Google",
+        dashboard: "Dasbor dan pengaturan akun Anda",
+        rate_limits: "Batas laju pemakaian wajar",
+        higher_limits: "Batas laju lebih tinggi",
+        paid_soon: "Paket berbayar segera dibuka: hari ini semua orang mulai dengan paket Free, dan peningkatan paket (bulanan, dalam rupiah, lewat Midtrans atau DOKU) hadir bersama fitur penagihan.",
+        start_free: "Mulai gratis",
+        start: "Buat akun",
+    },
+    legal: Legal {
+        updated: "Terakhir diperbarui: 30 November 2026",
+        terms_title: "Ketentuan layanan",
+        terms_lead: "Ketentuan ini berlaku saat Anda memakai Kilat. Dengan membuat akun, Anda menyetujuinya.",
+        terms: [
+            Section {
+                heading: "Akun Anda",
+                body: "Jaga kerahasiaan data masuk Anda dan segera beri tahu kami jika orang lain mungkin telah memakai akun Anda. Anda bertanggung jawab atas apa yang terjadi di akun itu.",
+            },
+            Section {
+                heading: "Penggunaan layanan",
+                body: "Jangan memakai Kilat untuk melanggar hukum, mengirim spam, menyerang sistem lain, atau merugikan orang lain. Kami dapat menangguhkan akun yang melakukannya.",
+            },
+            Section {
+                heading: "Paket dan pembayaran",
+                body: "Paket berbayar ditagih bulanan dalam rupiah melalui mitra pembayaran kami. Paket diperpanjang setiap bulan sampai Anda membatalkannya; pembatalan menghentikan perpanjangan berikutnya dan paket tetap berlaku sampai akhir bulan yang sudah dibayar.",
+            },
+            Section {
+                heading: "Konten Anda",
+                body: "Apa yang Anda masukkan ke Kilat tetap milik Anda. Anda mengizinkan kami menyimpan dan memprosesnya hanya untuk menjalankan layanan bagi Anda.",
+            },
+            Section {
+                heading: "Ketersediaan dan tanggung jawab",
+                body: "Kami berupaya menjaga Kilat tetap tersedia dan data Anda aman, tetapi layanan disediakan sebagaimana adanya. Sejauh diizinkan hukum, kami tidak bertanggung jawab atas kerugian tidak langsung.",
+            },
+            Section {
+                heading: "Perubahan dan hukum yang berlaku",
+                body: "Kami akan memberi tahu Anda tentang perubahan penting pada ketentuan ini sebelum berlaku. Ketentuan ini tunduk pada hukum Republik Indonesia.",
+            },
+        ],
+        privacy_title: "Kebijakan privasi",
+        privacy_lead: "Apa yang kami kumpulkan, untuk apa, dan apa yang dapat Anda minta dari kami.",
+        privacy: [
+            Section {
+                heading: "Apa yang kami kumpulkan",
+                body: "Alamat email Anda dan, jika Anda memberikannya, nama Anda; catatan pembayaran dan paket Anda; serta log teknis (seperti alamat IP dan browser Anda) yang menjaga keamanan layanan.",
+            },
+            Section {
+                heading: "Untuk apa",
+                body: "Agar Anda dapat masuk, untuk menjalankan fitur yang Anda pakai, untuk menagih paket berbayar, untuk melindungi layanan dari penyalahgunaan, dan untuk memenuhi kewajiban hukum.",
+            },
+            Section {
+                heading: "Siapa lagi yang memprosesnya",
+                body: "Penyedia hosting dan basis data kami, penyedia email kami, dan gateway pembayaran yang Anda pakai. Masing-masing hanya menerima apa yang dibutuhkan untuk perannya.",
+            },
+            Section {
+                heading: "Cookie",
+                body: "Kami memakai cookie sesi agar Anda tetap masuk dan cookie yang mengingat bahasa Anda. Kami tidak memakai cookie iklan.",
+            },
+            Section {
+                heading: "Berapa lama kami menyimpannya",
+                body: "Selama akun Anda ada, dan setelahnya hanya selama diwajibkan hukum (misalnya catatan pembayaran).",
+            },
+            Section {
+                heading: "Hak Anda",
+                body: "Anda dapat meminta untuk melihat, memperbaiki, atau menghapus data pribadi Anda, sebagaimana diatur Undang-Undang Pelindungan Data Pribadi (UU PDP). Tulis kepada kami dan kami akan menjawab dalam waktu yang ditetapkan hukum.",
+            },
+        ],
     },
     login: Login {
         title: "Masuk",

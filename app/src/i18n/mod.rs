@@ -1,8 +1,9 @@
 //! Bahasa Indonesia and English. Every string a person reads is in [`texts`], once per language
 //! (`id.rs`, `en.rs`), and is read with [`t!`](crate::t) in the locale of the page
-//! ([`use_locale`]): on the server the one negotiated for the request (the `kilat_locale` cookie
-//! the language switch sets, else `Accept-Language`, else `DEFAULT_LOCALE`), written into
-//! `<html lang>`; in the browser read back from there, so islands render what the server did.
+//! ([`use_locale`]): on the server the one negotiated for the request (`?lang=` in the address,
+//! as the sitemap's alternates use it, else the `kilat_locale` cookie the language switch sets,
+//! else `Accept-Language`, else `DEFAULT_LOCALE`), written into `<html lang>`; in the browser
+//! read back from there, so islands render what the server did.
 
 mod en;
 mod id;
@@ -65,15 +66,17 @@ impl Locale {
             .find(|locale| primary.eq_ignore_ascii_case(locale.code()))
     }
 
-    /// The locale for a request: the cookie's choice, else the best language of
-    /// `Accept-Language` that Kilat speaks, else `default`.
+    /// The locale for a request: the address's `?lang=`, else the cookie's choice, else the
+    /// best language of `Accept-Language` that Kilat speaks, else `default`.
     pub fn negotiate(
+        address: Option<&str>,
         cookie: Option<&str>,
         accept_language: Option<&str>,
         default: Locale,
     ) -> Locale {
-        cookie
+        address
             .and_then(Locale::parse)
+            .or_else(|| cookie.and_then(Locale::parse))
             .or_else(|| accept_language.and_then(Locale::from_accept_language))
             .unwrap_or(default)
     }
@@ -154,7 +157,12 @@ pub fn provide_request_locale() -> Locale {
                 .get(name)
                 .and_then(|value| value.to_str().ok())
         };
+        let lang_in_address = parts
+            .uri
+            .query()
+            .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("lang=")));
         Locale::negotiate(
+            lang_in_address,
             header(http::header::COOKIE).and_then(|cookies| cookie_value(cookies, LOCALE_COOKIE)),
             header(http::header::ACCEPT_LANGUAGE),
             default,
@@ -209,8 +217,16 @@ mod tests {
     use super::{Locale, cookie_value, format_count, format_idr};
 
     #[test]
-    fn the_cookie_beats_the_header_which_beats_the_default() {
-        let negotiate = Locale::negotiate;
+    fn the_address_beats_the_cookie_which_beats_the_header_which_beats_the_default() {
+        assert_eq!(
+            Locale::negotiate(Some("en"), Some("id"), Some("id"), Locale::Id),
+            Locale::En
+        );
+        assert_eq!(
+            Locale::negotiate(Some("xx"), Some("id"), Some("en"), Locale::En),
+            Locale::Id
+        );
+        let negotiate = |cookie, header, default| Locale::negotiate(None, cookie, header, default);
         assert_eq!(negotiate(Some("en"), Some("id"), Locale::Id), Locale::En);
         assert_eq!(negotiate(Some("id"), Some("en-US"), Locale::En), Locale::Id);
         assert_eq!(

@@ -15,6 +15,8 @@ pub struct Texts {
     pub fields: Fields,
     pub layout: Layout,
     pub landing: Landing,
+    pub pricing: Pricing,
+    pub legal: Legal,
     pub login: Login,
     pub sign_up: SignUp,
     pub sign_up_success: SignUpSuccess,
@@ -100,6 +102,8 @@ pub struct Layout {
     pub to_light: &'static str,
     pub to_dark: &'static str,
     pub footer_note: &'static str,
+    pub terms: &'static str,
+    pub privacy: &'static str,
     pub language: &'static str,
     pub description: &'static str,
 }
@@ -120,6 +124,37 @@ pub struct Landing {
     /// Given the monthly allowance, written with the locale's thousands separator.
     pub plan_with_tokens: fn(&str) -> String,
     pub plan_unlimited: &'static str,
+}
+
+pub struct Pricing {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub included: &'static str,
+    pub sign_in: &'static str,
+    pub dashboard: &'static str,
+    pub rate_limits: &'static str,
+    pub higher_limits: &'static str,
+    /// Paid plans cannot be bought yet (billing is not open).
+    pub paid_soon: &'static str,
+    pub start_free: &'static str,
+    pub start: &'static str,
+}
+
+/// A heading and its paragraph on a legal page.
+pub struct Section {
+    pub heading: &'static str,
+    pub body: &'static str,
+}
+
+/// The starter terms and privacy policy: a team edits them to fit its product.
+pub struct Legal {
+    pub updated: &'static str,
+    pub terms_title: &'static str,
+    pub terms_lead: &'static str,
+    pub terms: [Section; 6],
+    pub privacy_title: &'static str,
+    pub privacy_lead: &'static str,
+    pub privacy: [Section; 6],
 }
 
 pub struct Login {

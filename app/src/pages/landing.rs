@@ -3,26 +3,9 @@ use leptos_meta::Title;
 
 use crate::components::ui::{Badge, ButtonLink, Card};
 use crate::domain::plan::Plan;
-use crate::i18n::{Locale, format_count, format_idr, use_locale};
+use crate::i18n::use_locale;
+use crate::pages::pricing::{MonthlyPrice, POPULAR, plan_summary};
 use crate::t;
-
-/// Monthly price shown on the teaser. The server's plan catalogue is what checkout charges.
-fn teaser_price(plan: Plan) -> i64 {
-    match plan {
-        Plan::Free => 0,
-        Plan::Basic => 49_000,
-        Plan::Pro => 99_000,
-        Plan::Ultimate => 249_000,
-    }
-}
-
-fn plan_summary(plan: Plan, locale: Locale) -> String {
-    match plan.monthly_ai_tokens() {
-        Some(0) => t!(locale, landing.plan_without_ai).to_string(),
-        Some(tokens) => t!(locale, landing.plan_with_tokens)(&format_count(tokens, locale)),
-        None => t!(locale, landing.plan_unlimited).to_string(),
-    }
-}
 
 /// Icons of the features, in the order of `landing.features`.
 const FEATURE_ICONS: [&str; 6] = ["🔐", "💳", "🛡️", "🤖", "🚦", "⚡"];
@@ -39,7 +22,7 @@ pub fn LandingPage() -> impl IntoView {
             </h1>
             <p class="mx-auto mt-6 max-w-2xl text-lg text-slate-600 dark:text-slate-300">{t!(locale, landing.lead)}</p>
             <div class="mt-10 flex flex-col items-center justify-center gap-3 sm:flex-row">
-                <ButtonLink href="/#pricing" primary=true>{t!(locale, landing.cta_primary)}</ButtonLink>
+                <ButtonLink href="/pricing" primary=true>{t!(locale, landing.cta_primary)}</ButtonLink>
                 <ButtonLink href="/#features">{t!(locale, landing.cta_secondary)}</ButtonLink>
             </div>
         </section>
@@ -62,17 +45,14 @@ pub fn LandingPage() -> impl IntoView {
             <p class="mt-4 text-center text-slate-600 dark:text-slate-300">{t!(locale, landing.pricing_lead)}</p>
             <div class="mt-12 grid gap-6 md:grid-cols-2 lg:grid-cols-4">
                 {Plan::ALL.iter().map(|&plan| {
-                    let popular = plan == Plan::Pro;
+                    let popular = plan == POPULAR;
                     view! {
                         <Card class=if popular { "ring-2 ring-amber-400" } else { "" }>
                             <div class="flex items-center justify-between">
                                 <h3 class="font-semibold">{plan.name()}</h3>
                                 {popular.then(|| view! { <Badge>{t!(locale, landing.popular)}</Badge> })}
                             </div>
-                            <p class="mt-4">
-                                <span class="text-3xl font-bold">{format_idr(teaser_price(plan), locale)}</span>
-                                <span class="text-sm text-slate-500 dark:text-slate-400">" "{t!(locale, common.per_month)}</span>
-                            </p>
+                            <MonthlyPrice plan/>
                             <p class="mt-3 min-h-12 text-sm text-slate-600 dark:text-slate-300">{plan_summary(plan, locale)}</p>
                             <div class="mt-6">
                                 <ButtonLink href="/auth/sign-up" primary=popular>{t!(locale, landing.start)}</ButtonLink>

@@ -1,4 +1,7 @@
-//! One module per page; each keeps its user-facing text in one place.
+//! One module per page. Their text is in `crate::i18n`.
+
+/// The pages anyone may read, listed in the sitemap (in both languages).
+pub const PUBLIC_PATHS: [&str; 4] = ["/", "/pricing", "/terms", "/privacy"];
 
 pub mod admin;
 pub mod auth_error;
@@ -6,9 +9,11 @@ pub mod dashboard;
 pub mod dev_mailbox;
 pub mod forgot_password;
 pub mod landing;
+pub mod legal;
 pub mod login;
 pub mod magic_link_sent;
 pub mod not_found;
+pub mod pricing;
 pub mod settings;
 pub mod sign_up;
 pub mod sign_up_success;

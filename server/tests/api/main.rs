@@ -19,6 +19,7 @@ mod local_cluster;
 mod mail;
 mod pages;
 mod profiles;
+mod public_site;
 mod rate_limits;
 mod redirects;
 mod schema;

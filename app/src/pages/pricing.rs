@@ -1,0 +1,89 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::{Alert, AlertKind};
+use crate::components::ui::{Badge, ButtonLink, Card};
+use crate::domain::Plan;
+use crate::i18n::{Locale, format_count, format_idr, use_locale};
+use crate::t;
+
+/// The plan everyone is pointed at.
+pub const POPULAR: Plan = Plan::Pro;
+
+/// What a plan's AI allowance means, in one line.
+pub fn plan_summary(plan: Plan, locale: Locale) -> String {
+    match plan.monthly_ai_tokens() {
+        Some(0) => t!(locale, landing.plan_without_ai).to_string(),
+        Some(tokens) => t!(locale, landing.plan_with_tokens)(&format_count(tokens, locale)),
+        None => t!(locale, landing.plan_unlimited).to_string(),
+    }
+}
+
+/// A plan's price a month, as shown: `Rp 99.000 / bulan`.
+#[component]
+pub fn MonthlyPrice(plan: Plan) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <p class="mt-4">
+            <span class="text-3xl font-bold">{format_idr(plan.monthly_price_idr(), locale)}</span>
+            <span class="text-sm text-slate-500 dark:text-slate-400">" "{t!(locale, common.per_month)}</span>
+        </p>
+    }
+}
+
+/// `/pricing`: the plans side by side, from the one price catalogue (`Plan`).
+#[component]
+pub fn PricingPage() -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <Title text=t!(locale, pricing.title)/>
+        <section class="py-16">
+            <h1 class="text-center text-4xl font-extrabold tracking-tight">{t!(locale, pricing.title)}</h1>
+            <p class="mx-auto mt-4 max-w-2xl text-center text-slate-600 dark:text-slate-300">{t!(locale, pricing.lead)}</p>
+            <div class="mx-auto mt-8 max-w-3xl">
+                <Alert kind=AlertKind::Info>{t!(locale, pricing.paid_soon)}</Alert>
+            </div>
+            <div class="mt-10 grid gap-6 md:grid-cols-2 lg:grid-cols-4" data-testid="plans">
+                {Plan::ALL.iter().map(|&plan| view! { <PlanColumn plan/> }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn PlanColumn(plan: Plan) -> impl IntoView {
+    let locale = use_locale();
+    let popular = plan == POPULAR;
+    let free = plan == Plan::Free;
+    let included = [
+        t!(locale, pricing.sign_in).to_string(),
+        t!(locale, pricing.dashboard).to_string(),
+        plan_summary(plan, locale),
+        if free {
+            t!(locale, pricing.rate_limits)
+        } else {
+            t!(locale, pricing.higher_limits)
+        }
+        .to_string(),
+    ];
+    view! {
+        <Card class=if popular { "flex flex-col ring-2 ring-amber-400" } else { "flex flex-col" }>
+            <div class="flex items-center justify-between">
+                <h2 class="text-lg font-semibold">{plan.name()}</h2>
+                {popular.then(|| view! { <Badge>{t!(locale, landing.popular)}</Badge> })}
+            </div>
+            <MonthlyPrice plan/>
+            <h3 class="mt-6 text-sm font-medium text-slate-500 dark:text-slate-400">{t!(locale, pricing.included)}</h3>
+            <ul class="mt-2 flex-1 space-y-2 text-sm text-slate-700 dark:text-slate-300">
+                {included.map(|line| view! {
+                    <li class="flex gap-2"><span aria-hidden="true" class="text-amber-500">"✓"</span>{line}</li>
+                })}
+            </ul>
+            <div class="mt-6">
+                <ButtonLink href="/auth/sign-up" primary=popular>
+                    {if free { t!(locale, pricing.start_free) } else { t!(locale, pricing.start) }}
+                </ButtonLink>
+            </div>
+        </Card>
+    }
+}

@@ -1,0 +1,118 @@
+//! The public site: pricing from the one plan catalogue, the legal pages, and what crawlers read.
+
+use app::domain::Plan;
+use app::i18n::{Locale, format_idr};
+use app::pages::PUBLIC_PATHS;
+use reqwest::header;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn pricing_shows_every_plan_at_the_catalogue_price_in_both_languages() {
+    let app = spawn_app().await;
+    for locale in Locale::ALL {
+        let response = app
+            .client
+            .get(format!("{}/pricing?lang={}", app.address, locale.code()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let html = response.text().await.unwrap();
+        assert!(html.contains(&format!(r#"<html lang="{}""#, locale.code())));
+        for &plan in Plan::ALL {
+            assert!(html.contains(plan.name()), "{plan:?}");
+            let price = format_idr(plan.monthly_price_idr(), locale);
+            assert!(html.contains(&price), "{plan:?} at {price}");
+        }
+        assert!(
+            html.contains(r#"href="/auth/sign-up""#),
+            "the call to action leads to sign-up"
+        );
+    }
+    let indonesian = app.get("/pricing?lang=id").await.text().await.unwrap();
+    assert!(
+        indonesian.contains("100.000 token AI per bulan"),
+        "allowance in Indonesian"
+    );
+    let english = app.get("/pricing?lang=en").await.text().await.unwrap();
+    assert!(
+        english.contains("100,000 AI tokens a month"),
+        "allowance in English"
+    );
+}
+
+#[tokio::test]
+async fn the_legal_pages_exist_in_both_languages_and_the_footer_links_them() {
+    let app = spawn_app().await;
+    let pages = [
+        ("/terms", "Terms of service", "Ketentuan layanan"),
+        ("/privacy", "Privacy policy", "Kebijakan privasi"),
+    ];
+    for (path, english, indonesian) in pages {
+        let html = app
+            .get(&format!("{path}?lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(english), "{path}");
+        let html = app
+            .get(&format!("{path}?lang=id"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(indonesian), "{path}");
+        assert!(!html.contains(english), "{path}: no English left");
+    }
+    let landing = app.get("/").await.text().await.unwrap();
+    for path in ["/pricing", "/terms", "/privacy"] {
+        assert!(landing.contains(&format!(r#"href="{path}""#)), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_sitemap_lists_every_public_page_in_both_languages_with_alternates() {
+    let app = spawn_app().await;
+    let response = app.get("/sitemap.xml").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml")
+    );
+    let xml = response.text().await.unwrap();
+    for path in PUBLIC_PATHS {
+        let page = format!("{}{path}", app.address);
+        for locale in Locale::ALL {
+            let code = locale.code();
+            assert!(
+                xml.contains(&format!("<loc>{page}?lang={code}</loc>")),
+                "{page} {code}"
+            );
+            assert!(
+                xml.contains(&format!(r#"hreflang="{code}" href="{page}?lang={code}""#)),
+                "{page} {code}"
+            );
+        }
+        assert!(xml.contains(&format!(r#"hreflang="x-default" href="{page}""#)));
+        // Every listed page answers, in the language its address names.
+        let html = app
+            .get(&format!("{path}?lang=id"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(r#"<html lang="id""#), "{path}");
+    }
+    assert_eq!(
+        xml.matches("<url>").count(),
+        PUBLIC_PATHS.len() * Locale::ALL.len()
+    );
+
+    let robots = app.get("/robots.txt").await.text().await.unwrap();
+    assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.address)));
+    assert!(robots.contains("Disallow: /dashboard") && robots.contains("Disallow: /admin"));
+}
