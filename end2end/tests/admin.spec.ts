@@ -16,5 +16,5 @@ test("an admin from ADMIN_EMAILS goes from the dashboard to the admin overview",
   await page.getByRole("link", { name: "Admin overview" }).click();
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole("heading", { name: "Admin overview" })).toBeVisible();
-  await expect(page.getByTestId("revenue")).toContainText("Rp");
+  await expect(page.getByTestId("revenue")).toContainText("IDR");
 });

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::auth::SignOutButton;
+use super::icons::{Icon, Svg};
 use super::theme::ThemeToggle;
 use crate::i18n::{Locale, use_locale};
 use crate::identity::CurrentUser;
@@ -37,7 +38,7 @@ fn Header() -> impl IntoView {
         <header class="sticky top-0 z-40 border-b border-slate-200/80 bg-white/80 backdrop-blur dark:border-slate-800/80 dark:bg-slate-950/80">
             <div class="mx-auto flex h-16 max-w-6xl items-center justify-between gap-4 px-4 sm:px-6">
                 <a href="/" class="flex items-center gap-2 text-lg font-bold tracking-tight">
-                    <span aria-hidden="true" class="text-amber-500">"⚡"</span>
+                    <Svg icon=Icon::Bolt class="h-5 w-5 text-amber-500"/>
                     "Kilat"
                 </a>
                 <nav aria-label=t!(locale, layout.main_nav) class="hidden items-center gap-6 text-sm font-medium text-slate-600 md:flex dark:text-slate-300">
@@ -45,13 +46,36 @@ fn Header() -> impl IntoView {
                         <a href=href class="rounded transition hover:text-slate-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:text-white">{label}</a>
                     })}
                 </nav>
-                <div class="flex items-center gap-3">
+                <div class="flex items-center gap-2 sm:gap-3">
+                    <NavMenu/>
                     <Account/>
                     <LanguageSwitch/>
                     <ThemeToggle/>
                 </div>
             </div>
         </header>
+    }
+}
+
+/// The site's sections on a narrow screen, where the header has no room for them: a
+/// `<details>` menu, opened by touch, click, Enter or Space, without JavaScript.
+#[component]
+fn NavMenu() -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <details data-testid="nav-menu" class="relative md:hidden">
+            <summary
+                aria-label=t!(locale, layout.menu)
+                class="flex h-9 w-9 cursor-pointer list-none items-center justify-center rounded-md border border-slate-200 text-slate-700 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:border-slate-800 dark:text-slate-200 [&::-webkit-details-marker]:hidden"
+            >
+                <Svg icon=Icon::Menu class="h-5 w-5"/>
+            </summary>
+            <nav aria-label=t!(locale, layout.main_nav) class="absolute right-0 z-50 mt-2 w-48 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-950">
+                {nav(locale).map(|(label, href)| view! {
+                    <a href=href class="block rounded px-3 py-2 text-sm hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:bg-slate-800">{label}</a>
+                })}
+            </nav>
+        </details>
     }
 }
 

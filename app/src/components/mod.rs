@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod form;
 pub mod form_action;
+pub mod icons;
 pub mod island;
 pub mod layout;
 pub mod theme;

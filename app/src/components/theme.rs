@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use super::icons::{Icon, Svg};
+
 /// Runs in `<head>` before the body paints: dark when stored so, or when the system prefers it.
 pub const THEME_BOOT_SCRIPT: &str = "(function(){try{var t=localStorage.getItem('kilat-theme');\
 if(t==='dark'||(!t&&matchMedia('(prefers-color-scheme: dark)').matches)){\
@@ -41,7 +43,11 @@ pub fn ThemeToggle() -> impl IntoView {
             }
             on:click=toggle
         >
-            <span aria-hidden="true">{move || if dark.get() { "☀" } else { "☾" }}</span>
+            {move || if dark.get() {
+                view! { <Svg icon=Icon::Sun class="h-4 w-4"/> }
+            } else {
+                view! { <Svg icon=Icon::Moon class="h-4 w-4"/> }
+            }}
         </button>
     }
 }

@@ -59,6 +59,7 @@ pub const TEXTS: Texts = Texts {
     layout: Layout {
         skip_to_content: "Skip to content",
         main_nav: "Main",
+        menu: "Menu",
         footer_nav: "Footer",
         features: "Features",
         pricing: "Pricing",

@@ -58,6 +58,7 @@ pub const TEXTS: Texts = Texts {
     layout: Layout {
         skip_to_content: "Langsung ke konten",
         main_nav: "Utama",
+        menu: "Menu",
         footer_nav: "Kaki halaman",
         features: "Fitur",
         pricing: "Harga",

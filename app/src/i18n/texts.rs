@@ -92,6 +92,7 @@ pub struct Fields {
 pub struct Layout {
     pub skip_to_content: &'static str,
     pub main_nav: &'static str,
+    pub menu: &'static str,
     pub footer_nav: &'static str,
     pub features: &'static str,
     pub pricing: &'static str,

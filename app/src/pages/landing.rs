@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::icons::{Icon, Svg};
 use crate::components::ui::{Badge, ButtonLink, Card};
 use crate::domain::plan::Plan;
 use crate::i18n::use_locale;
@@ -8,7 +9,14 @@ use crate::pages::pricing::{MonthlyPrice, POPULAR, plan_summary};
 use crate::t;
 
 /// Icons of the features, in the order of `landing.features`.
-const FEATURE_ICONS: [&str; 6] = ["🔐", "💳", "🛡️", "🤖", "🚦", "⚡"];
+const FEATURE_ICONS: [Icon; 6] = [
+    Icon::Lock,
+    Icon::Card,
+    Icon::Shield,
+    Icon::Sparkles,
+    Icon::Gauge,
+    Icon::Bolt,
+];
 
 #[component]
 pub fn LandingPage() -> impl IntoView {
@@ -32,7 +40,7 @@ pub fn LandingPage() -> impl IntoView {
             <div class="mt-12 grid gap-6 sm:grid-cols-2 lg:grid-cols-3">
                 {t!(locale, landing.features).into_iter().zip(FEATURE_ICONS).map(|(feature, icon)| view! {
                     <Card>
-                        <div aria-hidden="true" class="text-2xl">{icon}</div>
+                        <Svg icon class="h-7 w-7 text-amber-500"/>
                         <h3 class="mt-4 font-semibold">{feature.title}</h3>
                         <p class="mt-2 text-sm leading-6 text-slate-600 dark:text-slate-300">{feature.body}</p>
                     </Card>

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::{Alert, AlertKind};
+use crate::components::icons::{Icon, Svg};
 use crate::components::ui::{Badge, ButtonLink, Card};
 use crate::domain::Plan;
 use crate::i18n::{Locale, format_count, format_idr, use_locale};
@@ -76,7 +77,7 @@ fn PlanColumn(plan: Plan) -> impl IntoView {
             <h3 class="mt-6 text-sm font-medium text-slate-500 dark:text-slate-400">{t!(locale, pricing.included)}</h3>
             <ul class="mt-2 flex-1 space-y-2 text-sm text-slate-700 dark:text-slate-300">
                 {included.map(|line| view! {
-                    <li class="flex gap-2"><span aria-hidden="true" class="text-amber-500">"✓"</span>{line}</li>
+                    <li class="flex gap-2"><Svg icon=Icon::Check class="mt-0.5 h-4 w-4 shrink-0 text-amber-500"/>{line}</li>
                 })}
             </ul>
             <div class="mt-6">
