@@ -49,6 +49,7 @@ test("a visitor switches to Indonesian, and the pages and their islands speak it
 
   await page.goto("/auth/login");
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await page.getByTestId("language-switch").first().getByRole("button", { name: "Bahasa Indonesia" }).click();
 
   // Back on the same page, now in Indonesian, without JavaScript's help.

@@ -127,6 +127,7 @@ test("a refusal the server sent back in the address shows at once and stays when
   // What the server does for a form posted before the island woke: back to the page with the
   // server function's path and its error (base64url JSON) in `__path` and `__err`.
   await page.goto("/auth/login");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   const action = await page.getByTestId("login-form").getAttribute("action");
   const json = JSON.stringify({ code: "invalid_credentials", message: "ignored" });
   const err = Buffer.from(json).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");

@@ -41,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
             <PasswordSignIn/>
             <AuthPageLink question=t!(locale, login.no_account) href="/auth/sign-up" label=t!(locale, login.sign_up)/>
 
-            <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400" aria-hidden="true">
+            <div class="flex items-center gap-3 text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400" aria-hidden="true">
                 <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>
                 {t!(locale, login.or)}
                 <span class="h-px flex-1 bg-slate-200 dark:bg-slate-800"></span>

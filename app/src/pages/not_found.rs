@@ -16,7 +16,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <Title text=t!(locale, not_found.title)/>
         <section class="mx-auto flex max-w-xl flex-col items-center py-32 text-center">
-            <p class="text-sm font-semibold text-amber-600 dark:text-amber-400">"404"</p>
+            <p class="text-sm font-semibold text-amber-700 dark:text-amber-400">"404"</p>
             <h1 class="mt-2 text-3xl font-bold tracking-tight sm:text-4xl">{t!(locale, not_found.heading)}</h1>
             <p class="mt-4 text-slate-600 dark:text-slate-300">{t!(locale, not_found.body)}</p>
             <div class="mt-8"><ButtonLink href="/" primary=true>{t!(locale, not_found.home)}</ButtonLink></div>
