@@ -2,6 +2,8 @@
 //! headers; what every request is held to: a body limit for its route class, the same-origin
 //! rule for writes; and a panic anywhere below becomes a logged 500, never a dropped connection.
 
+use app::i18n::{Locale, request_locale};
+use app::t;
 use std::{any::Any, pin::Pin};
 
 use axum::{
@@ -81,6 +83,7 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
     environment: Environment,
     hashed_assets: bool,
     site_url: &str,
+    default_locale: Locale,
 ) -> Router<S> {
     let site_origin = origin_of(site_url);
     let mut router = router
@@ -90,7 +93,9 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
         // axum's own extractors (Form, Json, Bytes) never read more than the largest class;
         // `limit_body` below has already held each request to its own class's limit.
         .layer(DefaultBodyLimit::max(AVATAR_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(limit_body))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| limit_body(req, next, default_locale),
+        ))
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| cache_headers(req, next, hashed_assets),
         ))
@@ -124,7 +129,7 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
     }
     router
         .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            refuse_cross_site_writes(req, next, site_origin.clone())
+            refuse_cross_site_writes(req, next, site_origin.clone(), default_locale)
         }))
         // Files served precompressed already carry `Content-Encoding`: the layer leaves them be.
         .layer(CompressionLayer::new().quality(HTML_COMPRESSION))
@@ -159,8 +164,10 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!(panic = %message, "a request handler panicked");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. Please try again; if it keeps happening, tell us the \
-         request id.",
+        // No request here to ask for its language: both.
+        "Terjadi kesalahan di pihak kami. Silakan coba lagi; jika terus terjadi, sebutkan \
+         request id kepada kami.\n\nSomething went wrong on our side. Please try again; if it \
+         keeps happening, tell us the request id.",
     )
         .into_response()
 }
@@ -170,7 +177,8 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// refused 413 the moment it goes past it. What passes is handed on in full, so every handler
 /// (server functions included, which do not honour axum's `DefaultBodyLimit`) sees a body that
 /// already fits.
-async fn limit_body(req: Request, next: Next) -> Response {
+async fn limit_body(req: Request, next: Next, default_locale: Locale) -> Response {
+    let locale = request_locale(req.uri(), req.headers(), default_locale);
     if matches!(
         *req.method(),
         http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
@@ -184,7 +192,7 @@ async fn limit_body(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return too_large(limit);
+        return too_large(limit, locale);
     }
     let (parts, body) = req.into_parts();
     match read_at_most(body, limit).await {
@@ -192,12 +200,10 @@ async fn limit_body(req: Request, next: Next) -> Response {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(BodyError::TooLarge) => too_large(limit),
-        Err(BodyError::Broken) => (
-            StatusCode::BAD_REQUEST,
-            "The request body could not be read.",
-        )
-            .into_response(),
+        Err(BodyError::TooLarge) => too_large(limit, locale),
+        Err(BodyError::Broken) => {
+            (StatusCode::BAD_REQUEST, t!(locale, errors.body_unreadable)).into_response()
+        }
     }
 }
 
@@ -220,14 +226,11 @@ async fn read_at_most(mut body: Body, limit: usize) -> Result<Bytes, BodyError> 
     Ok(Bytes::from(read))
 }
 
-fn too_large(limit: usize) -> Response {
+fn too_large(limit: usize, locale: Locale) -> Response {
     (
         StatusCode::PAYLOAD_TOO_LARGE,
         [(header::CONNECTION, "close")],
-        format!(
-            "The request is too large: at most {} KiB is accepted here.",
-            limit / 1024
-        ),
+        t!(locale, errors.body_too_large)(limit / 1024),
     )
         .into_response()
 }
@@ -250,6 +253,7 @@ async fn refuse_cross_site_writes(
     req: Request,
     next: Next,
     site_origin: Option<String>,
+    default_locale: Locale,
 ) -> Response {
     if matches!(
         *req.method(),
@@ -269,11 +273,8 @@ async fn refuse_cross_site_writes(
     };
     if cross_site {
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a cross-site write");
-        return (
-            StatusCode::FORBIDDEN,
-            "Cross-site requests are refused: submit the form from this site.",
-        )
-            .into_response();
+        let locale = request_locale(req.uri(), headers, default_locale);
+        return (StatusCode::FORBIDDEN, t!(locale, errors.cross_site)).into_response();
     }
     next.run(req).await
 }
@@ -346,7 +347,7 @@ mod tests {
                 "/write",
                 post(|body: Bytes| async move { body.len().to_string() }),
             );
-        apply(router, Environment::Production, false, SITE)
+        apply(router, Environment::Production, false, SITE, Locale::En)
     }
 
     #[tokio::test]

@@ -302,6 +302,7 @@ fn router(state: AppState) -> Router {
         environment,
         options.hash_files,
         &state.config.site_url,
+        state.config.default_locale,
     )
 }
 

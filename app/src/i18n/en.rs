@@ -39,6 +39,11 @@ pub const TEXTS: Texts = Texts {
         unavailable: "This is unavailable right now. Please try again in a moment.",
         page_missing: "This page does not exist.",
         admin_unavailable: "The admin area is unavailable right now. Please try again in a moment.",
+        body_unreadable: "The request body could not be read.",
+        body_too_large: |kib| {
+            format!("The request is too large: at most {kib} KiB is accepted here.")
+        },
+        cross_site: "Cross-site requests are refused: submit the form from this site.",
     },
     fields: Fields {
         email_missing: "Enter your email address.",

@@ -38,6 +38,11 @@ pub const TEXTS: Texts = Texts {
         unavailable: "Layanan ini sedang tidak tersedia. Silakan coba lagi sebentar lagi.",
         page_missing: "Halaman ini tidak ada.",
         admin_unavailable: "Area admin sedang tidak tersedia. Silakan coba lagi sebentar lagi.",
+        body_unreadable: "Isi permintaan tidak dapat dibaca.",
+        body_too_large: |kib| {
+            format!("Permintaan terlalu besar: paling banyak {kib} KiB yang diterima di sini.")
+        },
+        cross_site: "Permintaan dari situs lain ditolak: kirim formulir dari situs ini.",
     },
     fields: Fields {
         email_missing: "Masukkan alamat email Anda.",

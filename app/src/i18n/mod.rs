@@ -151,25 +151,26 @@ pub fn provide_request_locale() -> Locale {
     use leptos::prelude::{provide_context, use_context};
     let default = use_context::<DefaultLocale>().map_or(Locale::default(), |default| default.0);
     let locale = use_context::<http::request::Parts>().map_or(default, |parts| {
-        let header = |name| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-        };
-        let lang_in_address = parts
-            .uri
-            .query()
-            .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("lang=")));
-        Locale::negotiate(
-            lang_in_address,
-            header(http::header::COOKIE).and_then(|cookies| cookie_value(cookies, LOCALE_COOKIE)),
-            header(http::header::ACCEPT_LANGUAGE),
-            default,
-        )
+        request_locale(&parts.uri, &parts.headers, default)
     });
     provide_context(locale);
     locale
+}
+
+/// The locale a request asks for (see [`Locale::negotiate`]): pages, and the server's own
+/// refusals, which answer in it too.
+#[cfg(feature = "ssr")]
+pub fn request_locale(uri: &http::Uri, headers: &http::HeaderMap, default: Locale) -> Locale {
+    let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    let lang_in_address = uri
+        .query()
+        .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("lang=")));
+    Locale::negotiate(
+        lang_in_address,
+        header(http::header::COOKIE).and_then(|cookies| cookie_value(cookies, LOCALE_COOKIE)),
+        header(http::header::ACCEPT_LANGUAGE),
+        default,
+    )
 }
 
 /// The value of cookie `name` in a `Cookie` header.

@@ -69,6 +69,10 @@ pub struct Errors {
     pub unavailable: &'static str,
     pub page_missing: &'static str,
     pub admin_unavailable: &'static str,
+    pub body_unreadable: &'static str,
+    /// Given the limit in KiB.
+    pub body_too_large: fn(usize) -> String,
+    pub cross_site: &'static str,
 }
 
 /// The messages of `FieldError`.

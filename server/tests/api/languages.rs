@@ -146,3 +146,51 @@ async fn pages_offer_the_switch_back_to_where_they_are() {
     );
     assert!(page.contains(r#"value="id""#) && page.contains(r#"value="en""#));
 }
+
+#[tokio::test]
+async fn the_servers_own_refusals_answer_in_the_language_asked_for() {
+    let app = spawn_app().await;
+    let cross_site = |language: &'static str| {
+        app.client
+            .post(format!("{}/locale", app.address))
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::ACCEPT_LANGUAGE, language)
+            .form(&[("locale", "en")])
+            .send()
+    };
+    let refused = cross_site("id").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Permintaan dari situs lain ditolak")
+    );
+    let refused = cross_site("en").await.unwrap();
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Cross-site requests are refused")
+    );
+
+    let too_large = app
+        .client
+        .post(format!("{}/locale", app.address))
+        .header(header::ORIGIN, &app.address)
+        .header(header::ACCEPT_LANGUAGE, "id-ID")
+        .form(&[("next", "a".repeat(100 * 1024))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), 413);
+    assert!(
+        too_large
+            .text()
+            .await
+            .unwrap()
+            .contains("Permintaan terlalu besar")
+    );
+}
