@@ -70,6 +70,13 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| if page.is_empty() { "Kilat".to_string() } else { format!("{page} · Kilat") }/>
         <Meta name="description" content=t!(locale, layout.description)/>
+        <Meta property="og:site_name" content="Kilat"/>
+        <Meta property="og:type" content="website"/>
+        <Meta property="og:description" content=t!(locale, layout.description)/>
+        <Meta property="og:locale" content=match locale {
+            crate::i18n::Locale::Id => "id_ID",
+            crate::i18n::Locale::En => "en_US",
+        }/>
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
