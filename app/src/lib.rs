@@ -12,5 +12,6 @@ pub mod pages;
 pub mod ports;
 pub mod refusal;
 mod shell;
+pub mod status;
 
 pub use shell::{App, shell};

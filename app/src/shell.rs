@@ -24,6 +24,7 @@ use crate::pages::{
     settings::SettingsPage,
     sign_up::SignUpPage,
     sign_up_success::SignUpSuccessPage,
+    status::StatusPage,
     update_password::UpdatePasswordPage,
     verify_email::VerifyEmailPage,
 };
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async/>
                     <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
                     <Route path=path!("/privacy") view=PrivacyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>
                     <Route path=path!("/dev/mailbox") view=DevMailboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/auth/sign-up") view=SignUpPage ssr=SsrMode::Async/>

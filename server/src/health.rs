@@ -47,6 +47,51 @@ pub struct MigrationHealth {
 }
 
 pub async fn health(State(state): State<HealthCheck>) -> impl IntoResponse {
+    let (healthy, body) = measure(&state).await;
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+}
+
+/// `/status` for people: the same measurements, in the app's terms.
+#[async_trait::async_trait]
+impl app::status::StatusProbe for HealthCheck {
+    async fn report(&self) -> app::status::StatusReport {
+        use app::status::{FeatureState as Shown, FeatureStatus, StatusReport};
+        let (_, health) = measure(self).await;
+        StatusReport {
+            database_ok: health.database.ok,
+            database_latency_ms: health.database.latency_ms,
+            migrations_applied: health.migrations.applied,
+            migrations_pending: health.migrations.pending,
+            features: self
+                .config
+                .features()
+                .map(|(feature, state)| FeatureStatus {
+                    name: feature.name().to_string(),
+                    state: match state {
+                        FeatureState::Ready => Shown::Ready,
+                        FeatureState::LocalStandIn { .. } => Shown::LocalStandIn,
+                        FeatureState::DisabledByFlag => Shown::TurnedOff,
+                        FeatureState::NotBuiltYet => Shown::NotBuiltYet,
+                        FeatureState::MissingConfiguration { .. } => Shown::NotConfigured,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Probes the database and the migrations, and reads the features' states: whether this
+/// instance can serve, and the report.
+async fn measure(state: &HealthCheck) -> (bool, Health) {
     let started = Instant::now();
     let database_ok = sqlx::query("select 1").execute(&state.pool).await.is_ok();
     let latency_ms =
@@ -91,14 +136,5 @@ pub async fn health(State(state): State<HealthCheck>) -> impl IntoResponse {
         },
         features,
     };
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        [(http::header::CACHE_CONTROL, "no-store")],
-        Json(body),
-    )
+    (healthy, body)
 }

@@ -243,8 +243,13 @@ fn router(state: AppState) -> Router {
         let dev_mailbox = state.dev_mailbox.clone();
         let identity = state.identity.clone();
         let default_locale = app::i18n::DefaultLocale(state.config.default_locale);
+        let status: Arc<dyn app::status::StatusProbe> = Arc::new(health::HealthCheck {
+            pool: state.pool.clone(),
+            config: state.config.clone(),
+        });
         move || {
             provide_context(default_locale);
+            provide_context(status.clone());
             if let Some(mailbox) = &dev_mailbox {
                 provide_context::<Arc<dyn app::ports::DevMailbox>>(Arc::new(mailbox.clone()));
             }

@@ -166,6 +166,7 @@ fn Footer() -> impl IntoView {
                         {nav(locale).into_iter().chain([
                             (t!(locale, layout.terms), "/terms"),
                             (t!(locale, layout.privacy), "/privacy"),
+                            (t!(locale, layout.status), "/status"),
                         ]).map(|(label, href)| view! {
                             <a href=href class="rounded hover:text-slate-900 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:text-white">{label}</a>
                         }).collect_view()}

@@ -17,6 +17,7 @@ pub struct Texts {
     pub landing: Landing,
     pub pricing: Pricing,
     pub legal: Legal,
+    pub status: Status,
     pub login: Login,
     pub sign_up: SignUp,
     pub sign_up_success: SignUpSuccess,
@@ -109,6 +110,7 @@ pub struct Layout {
     pub footer_note: &'static str,
     pub terms: &'static str,
     pub privacy: &'static str,
+    pub status: &'static str,
     pub language: &'static str,
     pub description: &'static str,
 }
@@ -143,6 +145,36 @@ pub struct Pricing {
     pub paid_soon: &'static str,
     pub start_free: &'static str,
     pub start: &'static str,
+}
+
+pub struct Status {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub loading: &'static str,
+    pub all_good: &'static str,
+    pub degraded: &'static str,
+    pub database: &'static str,
+    /// Given the round-trip time in milliseconds.
+    pub database_ok: fn(f64) -> String,
+    pub database_down: &'static str,
+    pub migrations: &'static str,
+    /// Given the number applied.
+    pub migrations_current: fn(usize) -> String,
+    /// Given the number still to apply.
+    pub migrations_pending: fn(usize) -> String,
+    pub unknown: &'static str,
+    pub features: &'static str,
+    pub feature_auth: &'static str,
+    pub feature_waitlist: &'static str,
+    pub feature_contact: &'static str,
+    pub feature_payments: &'static str,
+    pub feature_admin: &'static str,
+    pub feature_ai: &'static str,
+    pub ready: &'static str,
+    pub local_stand_in: &'static str,
+    pub turned_off: &'static str,
+    pub not_built_yet: &'static str,
+    pub not_configured: &'static str,
 }
 
 /// A heading and its paragraph on a legal page.

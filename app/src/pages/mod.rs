@@ -1,7 +1,7 @@
 //! One module per page. Their text is in `crate::i18n`.
 
 /// The pages anyone may read, listed in the sitemap (in both languages).
-pub const PUBLIC_PATHS: [&str; 4] = ["/", "/pricing", "/terms", "/privacy"];
+pub const PUBLIC_PATHS: [&str; 5] = ["/", "/pricing", "/terms", "/privacy", "/status"];
 
 pub mod admin;
 pub mod auth_error;
@@ -17,5 +17,6 @@ pub mod pricing;
 pub mod settings;
 pub mod sign_up;
 pub mod sign_up_success;
+pub mod status;
 pub mod update_password;
 pub mod verify_email;

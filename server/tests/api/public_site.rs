@@ -116,3 +116,42 @@ async fn the_sitemap_lists_every_public_page_in_both_languages_with_alternates()
     assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.address)));
     assert!(robots.contains("Disallow: /dashboard") && robots.contains("Disallow: /admin"));
 }
+
+#[tokio::test]
+async fn the_status_page_tells_people_what_the_health_check_measures_in_their_language() {
+    let app = spawn_app().await;
+    let health: serde_json::Value = app.get("/api/health").await.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let english = app.get("/status?lang=en").await.text().await.unwrap();
+    assert!(english.contains("Everything is working."), "{english}");
+    let applied = health["migrations"]["applied"].as_u64().unwrap();
+    assert!(english.contains(&format!("Up to date ({applied} migrations)")));
+    for feature in [
+        "Sign-in",
+        "Waitlist",
+        "Contact form",
+        "Payments",
+        "Admin area",
+        "AI",
+    ] {
+        assert!(english.contains(feature), "{feature}");
+    }
+    // In development, sign-in runs on the local Auth twin; payments are not built yet.
+    assert!(english.contains("Working (local stand-in)"));
+    assert!(english.contains("Coming soon"));
+
+    let indonesian = app.get("/status?lang=id").await.text().await.unwrap();
+    assert!(indonesian.contains("Semuanya berjalan normal."));
+    assert!(indonesian.contains(&format!("Mutakhir ({applied} migrasi)")));
+    assert!(!indonesian.contains("Everything is working"));
+    // No secrets: configuration names stay in /api/health's operator view.
+    assert!(!english.contains("SUPABASE_") && !english.contains("_KEY"));
+}
+
+#[tokio::test]
+async fn a_feature_turned_off_by_its_flag_says_so_on_the_status_page() {
+    let (app, _) = crate::helpers::spawn_app_with(&[("ENABLE_CONTACT", "false")]).await;
+    let html = app.get("/status?lang=en").await.text().await.unwrap();
+    assert!(html.contains("Turned off"), "{html}");
+}
