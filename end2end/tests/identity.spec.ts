@@ -76,3 +76,32 @@ test("sign in with a magic link from the mailbox", async ({ page }) => {
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId("welcome")).toContainText(email);
 });
+
+test.describe("in Indonesian", () => {
+  test.use({ locale: "id-ID" });
+
+  test("the whole sign-up journey reads in Indonesian", async ({ page }) => {
+    const email = `id-${Date.now()}@kilat.id`;
+    await page.goto("/auth/sign-up");
+    await expect(page.locator("html")).toHaveAttribute("lang", "id");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Buat akun Anda");
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    const form = page.getByTestId("signup-form");
+    // The island checks in Indonesian too.
+    await form.locator('input[name="password"]').fill("pendek");
+    await form.locator('input[name="password"]').blur();
+    await expect(page.locator("#signup-password-error")).toHaveText("Gunakan minimal 8 karakter.");
+    await form.locator('input[name="full_name"]').fill("Sari");
+    await form.locator('input[name="email"]').fill(email);
+    await form.locator('input[name="password"]').fill("rahasia-123");
+    await form.locator('button[type="submit"]').click();
+    await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Periksa email Anda");
+
+    await page.goto("/dev/mailbox");
+    await page.getByTestId("mail").filter({ hasText: email }).first().locator('a[href*="type=signup"]').click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByTestId("welcome")).toHaveText("Selamat datang, Sari");
+    await expect(page.getByText("Paket Anda")).toBeVisible();
+  });
+});
