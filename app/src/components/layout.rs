@@ -70,7 +70,7 @@ fn NavMenu() -> impl IntoView {
             >
                 <Svg icon=Icon::Menu class="h-5 w-5"/>
             </summary>
-            <nav aria-label=t!(locale, layout.main_nav) class="absolute right-0 z-50 mt-2 w-48 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-950">
+            <nav aria-label=t!(locale, layout.main_nav) class="absolute left-0 z-50 mt-2 w-48 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-950">
                 {nav(locale).map(|(label, href)| view! {
                     <a href=href class="block rounded px-3 py-2 text-sm hover:bg-slate-100 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:hover:bg-slate-800">{label}</a>
                 })}
