@@ -59,6 +59,12 @@ test("the header menu opens by keyboard on a phone and leads to pricing", async 
   await menu.locator("summary").focus();
   await page.keyboard.press("Enter");
   await expect(menu.getByRole("link", { name: "Pricing" })).toBeVisible();
+  // The open menu lies inside the screen.
+  for (const link of await menu.getByRole("link").all()) {
+    const box = (await link.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(375);
+  }
   await menu.getByRole("link", { name: "Pricing" }).focus();
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/pricing$/);
