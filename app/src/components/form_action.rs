@@ -1,7 +1,7 @@
 //! A form that posts to a server function and shows the answer in place, the way `ActionForm`
 //! does, at a fraction of the WASM: the browser encodes the form itself (as it would without
-//! JavaScript) and the browser's own `JSON.parse` reads the answer, so neither the
-//! server-function client nor serde ships to the browser. Without JavaScript, or before the island wakes, the same
+//! JavaScript) and its own `JSON.parse` reads the answer, so neither the server-function client
+//! nor serde ships to the browser. Without JavaScript, or before the island wakes, the same
 //! `<form>` posts natively and the server answers with a page.
 
 use leptos::prelude::*;
