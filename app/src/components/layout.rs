@@ -50,7 +50,10 @@ fn Header() -> impl IntoView {
                     <NavMenu/>
                     <Account/>
                     <LanguageSwitch/>
-                    <ThemeToggle/>
+                    <ThemeToggle>
+                        <Svg icon=Icon::Moon class="h-4 w-4 dark:hidden"/>
+                        <Svg icon=Icon::Sun class="hidden h-4 w-4 dark:block"/>
+                    </ThemeToggle>
                 </div>
             </div>
         </header>

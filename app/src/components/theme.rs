@@ -1,7 +1,5 @@
 use leptos::prelude::*;
 
-use super::icons::{Icon, Svg};
-
 /// Runs in `<head>` before the body paints: dark when stored so, or when the system prefers it.
 pub const THEME_BOOT_SCRIPT: &str = "(function(){try{var t=localStorage.getItem('kilat-theme');\
 if(t==='dark'||(!t&&matchMedia('(prefers-color-scheme: dark)').matches)){\
@@ -10,9 +8,10 @@ document.documentElement.classList.add('dark')}}catch(e){}})()";
 const STORAGE_KEY: &str = "kilat-theme";
 
 /// Switches between light and dark, remembering the choice in this browser. An island: the one
-/// interactive piece of every page's header.
+/// interactive piece of every page's header. Its `children` (the icons) are rendered on the
+/// server and shown by the `dark` class (`dark:` variants), so their code stays out of the WASM.
 #[island]
-pub fn ThemeToggle() -> impl IntoView {
+pub fn ThemeToggle(children: Children) -> impl IntoView {
     crate::components::island::announce_awake();
     let locale = crate::i18n::use_locale();
     let dark = RwSignal::new(false);
@@ -43,11 +42,7 @@ pub fn ThemeToggle() -> impl IntoView {
             }
             on:click=toggle
         >
-            {move || if dark.get() {
-                view! { <Svg icon=Icon::Sun class="h-4 w-4"/> }
-            } else {
-                view! { <Svg icon=Icon::Moon class="h-4 w-4"/> }
-            }}
+            {children()}
         </button>
     }
 }
