@@ -14,4 +14,6 @@ pub mod refusal;
 mod shell;
 pub mod status;
 
+#[cfg(feature = "ssr")]
+pub use shell::PagePolicy;
 pub use shell::{App, shell};

@@ -104,16 +104,46 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The Content-Security-Policy of the page a request renders. The shell writes it here (it knows
+/// the nonce), and the server's `page_policy` middleware, which put this slot in the request,
+/// sends it: a header set through Leptos' `ResponseOptions` was seen to go missing now and
+/// then under concurrent navigations (a page then ran with the fallback policy, which blocks
+/// its scripts), the slot never is.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct PagePolicy(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+#[cfg(feature = "ssr")]
+impl PagePolicy {
+    /// The policy the page asked for, if a page was rendered.
+    pub fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    fn set(&self, policy: String) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(policy);
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod security {
     use leptos::config::{Env, LeptosOptions};
     use leptos::prelude::*;
-    use leptos_axum::ResponseOptions;
 
-    /// Sends a Content-Security-Policy that admits only our own scripts (and the inline ones
+    use super::PagePolicy;
+
+    /// Asks for a Content-Security-Policy that admits only our own scripts (and the inline ones
     /// Leptos writes, by their per-response nonce), the WASM, and nothing framing the page.
     pub fn set_content_security_policy(options: &LeptosOptions) {
-        let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) else {
+        let slot = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<PagePolicy>().cloned());
+        let (Some(nonce), Some(slot)) = (use_nonce(), slot) else {
             return;
         };
         // In development cargo-leptos reloads the page over a websocket on its reload port.
@@ -125,14 +155,11 @@ mod security {
         } else {
             "'self'".to_string()
         };
-        let policy = format!(
+        slot.set(format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
              style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
              connect-src {connect}; object-src 'none'; base-uri 'self'; form-action 'self'; \
              frame-ancestors 'none'"
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&policy) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-        }
+        ));
     }
 }

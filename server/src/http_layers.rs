@@ -99,6 +99,7 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| cache_headers(req, next, hashed_assets),
         ))
+        .layer(axum::middleware::from_fn(page_policy))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(FALLBACK_CSP),
@@ -151,6 +152,23 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Sends the Content-Security-Policy a rendered page asked for (`app::PagePolicy`: the page
+/// knows its nonce); anything else gets the fallback policy outside.
+async fn page_policy(mut req: Request, next: Next) -> Response {
+    let slot = app::PagePolicy::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut response = next.run(req).await;
+    if let Some(value) = slot
+        .take()
+        .and_then(|policy| HeaderValue::from_str(&policy).ok())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// A panic while answering: logged (inside the request's span, so with its id) and answered
