@@ -28,7 +28,6 @@ use crate::pages::{
     update_password::UpdatePasswordPage,
     verify_email::VerifyEmailPage,
 };
-use crate::t;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -70,10 +69,8 @@ pub fn App() -> impl IntoView {
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title formatter=|page: String| if page.is_empty() { "Kilat".to_string() } else { format!("{page} · Kilat") }/>
-        <Meta name="description" content=t!(locale, layout.description)/>
         <Meta property="og:site_name" content="Kilat"/>
         <Meta property="og:type" content="website"/>
-        <Meta property="og:description" content=t!(locale, layout.description)/>
         <Meta property="og:locale" content=match locale {
             crate::i18n::Locale::Id => "id_ID",
             crate::i18n::Locale::En => "en_US",

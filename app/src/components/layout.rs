@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_location;
 
 use super::auth::SignOutButton;
@@ -15,6 +16,27 @@ fn nav(locale: Locale) -> [(&'static str, &'static str); 2] {
         (t!(locale, layout.features), "/#features"),
         (t!(locale, layout.pricing), "/pricing"),
     ]
+}
+
+/// A page's title and description, for the tab, search results and link previews (Open Graph):
+/// `description` is the site's own unless the page has a better one.
+#[component]
+pub fn PageMeta(
+    #[prop(into)] title: String,
+    #[prop(optional)] description: Option<&'static str>,
+) -> impl IntoView {
+    let description = description.unwrap_or(t!(use_locale(), layout.description));
+    let shared_title = if title.is_empty() {
+        "Kilat".to_string()
+    } else {
+        format!("{title} · Kilat")
+    };
+    view! {
+        <Title text=title/>
+        <Meta name="description" content=description/>
+        <Meta property="og:title" content=shared_title/>
+        <Meta property="og:description" content=description/>
+    }
 }
 
 /// Header, main column and footer around every page.

@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::admin::{AdminOverview, api::load_admin_overview};
 use crate::components::form::{Alert, AlertKind};
@@ -42,7 +42,7 @@ fn Figure(label: &'static str, value: String, test_id: &'static str) -> impl Int
 fn Overview(overview: AdminOverview) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=t!(locale, admin.title)/>
+        <PageMeta title=t!(locale, admin.title)/>
         <section class="py-12">
             <h1 class="text-3xl font-bold tracking-tight">{t!(locale, admin.heading)}</h1>
             <p class="mt-2 text-slate-600 dark:text-slate-300">{t!(locale, admin.lead)}</p>

@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::{AuthPanel, error_in_query};
 use crate::components::form::{Alert, AlertKind};
@@ -18,7 +18,7 @@ pub fn AuthErrorPage() -> impl IntoView {
             .unwrap_or_else(|| t!(locale, auth_error.generic).to_string())
     };
     view! {
-        <Title text=t!(locale, auth_error.title)/>
+        <PageMeta title=t!(locale, auth_error.title)/>
         <AuthPanel title=t!(locale, auth_error.title)>
             <Alert kind=AlertKind::Error testid="form-error">{message}</Alert>
             <ButtonLink href="/auth/login" primary=true>{t!(locale, common.back_to_sign_in)}</ButtonLink>

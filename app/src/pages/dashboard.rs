@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::{SignInPrompt, SignOutButton};
 use crate::components::ui::{ButtonLink, Card};
@@ -13,7 +13,7 @@ pub fn DashboardPage() -> impl IntoView {
     let locale = use_locale();
     let user = Resource::new(|| (), |_| load_current_user());
     view! {
-        <Title text=t!(locale, dashboard.title)/>
+        <PageMeta title=t!(locale, dashboard.title)/>
         <section class="py-12">
             <Suspense fallback=move || view! { <p class="text-slate-500 dark:text-slate-400">{t!(locale, common.loading_account)}</p> }>
                 {move || user.get().map(|answer| match answer {

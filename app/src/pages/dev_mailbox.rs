@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::form::TextLink;
 use crate::components::ui::Card;
@@ -50,7 +50,7 @@ pub fn DevMailboxPage() -> impl IntoView {
     let locale = use_locale();
     let messages = Resource::new(|| (), |_| list_dev_mailbox());
     view! {
-        <Title text=t!(locale, dev_mailbox.title)/>
+        <PageMeta title=t!(locale, dev_mailbox.title)/>
         <section class="py-12">
             <h1 class="text-3xl font-bold tracking-tight">{t!(locale, dev_mailbox.title)}</h1>
             <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-300">{t!(locale, dev_mailbox.lead)}</p>

@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::auth::{AuthPageLink, AuthPanel, EmailField, check_email, error_in_query};
@@ -15,7 +15,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let error = error_in_query("error");
 
     view! {
-        <Title text=t!(locale, forgot_password.title)/>
+        <PageMeta title=t!(locale, forgot_password.title)/>
         <AuthPanel title=t!(locale, forgot_password.title) lead=t!(locale, forgot_password.lead)>
             <Show
                 when=sent

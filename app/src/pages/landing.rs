@@ -1,5 +1,5 @@
+use crate::components::layout::PageMeta;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::icons::{Icon, Svg};
 use crate::components::ui::{Badge, ButtonLink, Card};
@@ -22,7 +22,7 @@ const FEATURE_ICONS: [Icon; 6] = [
 pub fn LandingPage() -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=""/>
+        <PageMeta title=""/>
         <section class="py-20 text-center sm:py-28">
             <Badge>{t!(locale, landing.eyebrow)}</Badge>
             <h1 class="mx-auto mt-6 max-w-3xl text-4xl font-extrabold tracking-tight sm:text-6xl">

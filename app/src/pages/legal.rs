@@ -1,7 +1,7 @@
 //! `/terms` and `/privacy`: starter legal text in both languages, for a team to edit.
 
+use crate::components::layout::PageMeta;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::i18n::texts::Section;
 use crate::i18n::use_locale;
@@ -35,7 +35,7 @@ pub fn PrivacyPage() -> impl IntoView {
 fn LegalPage(title: &'static str, lead: &'static str, sections: [Section; 6]) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=title/>
+        <PageMeta title=title description=lead/>
         <article class="mx-auto max-w-2xl py-16">
             <h1 class="text-3xl font-bold tracking-tight">{title}</h1>
             <p class="mt-2 text-sm text-slate-500 dark:text-slate-400">{t!(locale, legal.updated)}</p>

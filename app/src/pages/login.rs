@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::auth::{
@@ -36,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     view! {
-        <Title text=t!(locale, login.title)/>
+        <PageMeta title=t!(locale, login.title)/>
         <AuthPanel title=t!(locale, login.title) lead=t!(locale, login.lead)>
             <PasswordSignIn/>
             <AuthPageLink question=t!(locale, login.no_account) href="/auth/sign-up" label=t!(locale, login.sign_up)/>

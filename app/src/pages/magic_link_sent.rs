@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::CheckEmailPanel;
 
@@ -10,7 +10,7 @@ use crate::components::auth::CheckEmailPanel;
 pub fn MagicLinkSentPage() -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=t!(locale, magic_link_sent.title)/>
+        <PageMeta title=t!(locale, magic_link_sent.title)/>
         <CheckEmailPanel
             title=t!(locale, magic_link_sent.title)
             lead=t!(locale, magic_link_sent.lead)

@@ -1,5 +1,5 @@
+use crate::components::layout::PageMeta;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::ui::ButtonLink;
 use crate::i18n::use_locale;
@@ -14,7 +14,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let locale = use_locale();
     view! {
-        <Title text=t!(locale, not_found.title)/>
+        <PageMeta title=t!(locale, not_found.title)/>
         <section class="mx-auto flex max-w-xl flex-col items-center py-32 text-center">
             <p class="text-sm font-semibold text-amber-700 dark:text-amber-400">"404"</p>
             <h1 class="mt-2 text-3xl font-bold tracking-tight sm:text-4xl">{t!(locale, not_found.heading)}</h1>

@@ -1,5 +1,5 @@
+use crate::components::layout::PageMeta;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::form::{Alert, AlertKind};
 use crate::components::icons::{Icon, Svg};
@@ -37,7 +37,7 @@ pub fn MonthlyPrice(plan: Plan) -> impl IntoView {
 pub fn PricingPage() -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=t!(locale, pricing.title)/>
+        <PageMeta title=t!(locale, pricing.title) description=t!(locale, pricing.lead)/>
         <section class="py-16">
             <h1 class="text-center text-4xl font-extrabold tracking-tight">{t!(locale, pricing.title)}</h1>
             <p class="mx-auto mt-4 max-w-2xl text-center text-slate-600 dark:text-slate-300">{t!(locale, pricing.lead)}</p>

@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::{
     EmailField, NewPasswordField, SignInPrompt, SignOutButton, check_email, check_full_name,
@@ -31,7 +31,7 @@ pub fn SettingsPage() -> impl IntoView {
     let locale = use_locale();
     let user = Resource::new(|| (), |_| load_current_user());
     view! {
-        <Title text=t!(locale, settings.title)/>
+        <PageMeta title=t!(locale, settings.title)/>
         <section class="mx-auto max-w-2xl py-12">
             <TextLink href="/dashboard">{t!(locale, settings.back)}</TextLink>
             <h1 class="mt-4 text-3xl font-bold tracking-tight">{t!(locale, settings.title)}</h1>

@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::{
     AuthPageLink, AuthPanel, EmailField, NewPasswordField, check_email, check_full_name,
@@ -15,7 +15,7 @@ use crate::identity::api::SignUp;
 pub fn SignUpPage() -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=t!(locale, sign_up.title)/>
+        <PageMeta title=t!(locale, sign_up.title)/>
         <AuthPanel title=t!(locale, sign_up.title) lead=t!(locale, sign_up.lead)>
             <SignUpForm/>
             <AuthPageLink question=t!(locale, sign_up.have_account) href="/auth/login" label=t!(locale, common.sign_in)/>

@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::CheckEmailPanel;
 
@@ -9,7 +9,7 @@ use crate::components::auth::CheckEmailPanel;
 pub fn SignUpSuccessPage() -> impl IntoView {
     let locale = use_locale();
     view! {
-        <Title text=t!(locale, sign_up_success.title)/>
+        <PageMeta title=t!(locale, sign_up_success.title)/>
         <CheckEmailPanel
             title=t!(locale, sign_up_success.title)
             lead=t!(locale, sign_up_success.lead)

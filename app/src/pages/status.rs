@@ -1,5 +1,5 @@
+use crate::components::layout::PageMeta;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::form::{Alert, AlertKind};
 use crate::components::ui::Card;
@@ -13,7 +13,7 @@ pub fn StatusPage() -> impl IntoView {
     let locale = use_locale();
     let report = Resource::new(|| (), |_| load_status());
     view! {
-        <Title text=t!(locale, status.title)/>
+        <PageMeta title=t!(locale, status.title) description=t!(locale, status.lead)/>
         <section class="mx-auto max-w-2xl py-16">
             <h1 class="text-3xl font-bold tracking-tight">{t!(locale, status.title)}</h1>
             <p class="mt-2 text-slate-600 dark:text-slate-300">{t!(locale, status.lead)}</p>

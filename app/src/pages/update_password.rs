@@ -1,7 +1,7 @@
+use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::auth::{AuthPanel, NewPasswordField, check_new_password, error_in_query};
 use crate::components::form::{FieldCheck, FormError, SubmitButton};
@@ -12,7 +12,7 @@ pub fn UpdatePasswordPage() -> impl IntoView {
     let error = error_in_query("error");
 
     view! {
-        <Title text=t!(locale, update_password.title)/>
+        <PageMeta title=t!(locale, update_password.title)/>
         <AuthPanel title=t!(locale, update_password.title) lead=t!(locale, update_password.lead)>
             <FormError message=error/>
             <NewPasswordForm/>

@@ -155,3 +155,32 @@ async fn a_feature_turned_off_by_its_flag_says_so_on_the_status_page() {
     let html = app.get("/status?lang=en").await.text().await.unwrap();
     assert!(html.contains("Turned off"), "{html}");
 }
+
+#[tokio::test]
+async fn every_page_has_one_title_and_description_for_previews_in_its_language() {
+    let app = spawn_app().await;
+    let pricing = app.get("/pricing?lang=id").await.text().await.unwrap();
+    assert!(
+        pricing.contains("<title>Harga · Kilat</title>"),
+        "{pricing}"
+    );
+    assert!(pricing.contains(r#"<meta property="og:title" content="Harga · Kilat""#));
+    assert!(pricing.contains(r#"<meta name="description" content="Satu harga bulanan per paket"#));
+    assert_eq!(
+        pricing.matches(r#"<meta name="description""#).count(),
+        1,
+        "one description"
+    );
+    assert_eq!(pricing.matches(r#"property="og:description""#).count(), 1);
+
+    // A page without its own description carries the site's.
+    let login = app.get("/auth/login?lang=en").await.text().await.unwrap();
+    assert!(login.contains("<title>Sign in · Kilat</title>"));
+    assert!(login.contains(
+        r#"<meta name="description" content="Kilat: the full-stack Rust SaaS foundation for Indonesian products.""#
+    ));
+    assert_eq!(login.matches(r#"<meta name="description""#).count(), 1);
+    let landing = app.get("/?lang=en").await.text().await.unwrap();
+    assert!(landing.contains("<title>Kilat</title>"));
+    assert!(landing.contains(r#"<meta property="og:title" content="Kilat""#));
+}
