@@ -196,13 +196,15 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// (server functions included, which do not honour axum's `DefaultBodyLimit`) sees a body that
 /// already fits.
 async fn limit_body(req: Request, next: Next, default_locale: Locale) -> Response {
-    let locale = request_locale(req.uri(), req.headers(), default_locale);
     if matches!(
         *req.method(),
         http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
     ) {
         return next.run(req).await;
     }
+    // Only a refusal needs the language: worked out then, not for every request.
+    let locale =
+        |uri: &http::Uri, headers: &http::HeaderMap| request_locale(uri, headers, default_locale);
     let limit = BodyClass::for_path(req.uri().path()).limit();
     let declared = req
         .headers()
@@ -210,7 +212,7 @@ async fn limit_body(req: Request, next: Next, default_locale: Locale) -> Respons
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return too_large(limit, locale);
+        return too_large(limit, locale(req.uri(), req.headers()));
     }
     let (parts, body) = req.into_parts();
     match read_at_most(body, limit).await {
@@ -218,8 +220,9 @@ async fn limit_body(req: Request, next: Next, default_locale: Locale) -> Respons
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(BodyError::TooLarge) => too_large(limit, locale),
+        Err(BodyError::TooLarge) => too_large(limit, locale(&parts.uri, &parts.headers)),
         Err(BodyError::Broken) => {
+            let locale = locale(&parts.uri, &parts.headers);
             (StatusCode::BAD_REQUEST, t!(locale, errors.body_unreadable)).into_response()
         }
     }
