@@ -1,5 +1,7 @@
 import { test, expect } from "@playwright/test";
 
+import { confirmFromMailbox, submitSignUp } from "./accounts";
+
 // A new person signs up, opens the confirmation email in the local mailbox, lands on the
 // dashboard, and renames themselves in settings.
 test("sign up, confirm by email, reach settings and change the name", async ({ page }) => {
@@ -7,19 +9,8 @@ test("sign up, confirm by email, reach settings and change the name", async ({ p
 
   await page.goto("/auth/sign-up");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  const form = page.getByTestId("signup-form");
-  await form.locator('input[name="full_name"]').fill("Ana");
-  await form.locator('input[name="email"]').fill(email);
-  await form.locator('input[name="password"]').fill("rahasia-123");
-  await form.locator('button[type="submit"]').click();
-  await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
-
-  await page.goto("/dev/mailbox");
-  const mail = page.getByTestId("mail").filter({ hasText: email }).first();
-  await expect(mail).toBeVisible();
-  await mail.locator('a[href*="type=signup"]').click();
-
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await submitSignUp(page, "Ana", email);
+  await confirmFromMailbox(page, email);
   await expect(page.getByTestId("welcome")).toContainText("Ana");
   await expect(page.getByTestId("plan")).toHaveText("Free");
 
@@ -91,16 +82,10 @@ test.describe("in Indonesian", () => {
     await form.locator('input[name="password"]').fill("pendek");
     await form.locator('input[name="password"]').blur();
     await expect(page.locator("#signup-password-error")).toHaveText("Gunakan minimal 8 karakter.");
-    await form.locator('input[name="full_name"]').fill("Sari");
-    await form.locator('input[name="email"]').fill(email);
-    await form.locator('input[name="password"]').fill("rahasia-123");
-    await form.locator('button[type="submit"]').click();
-    await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
+    await submitSignUp(page, "Sari", email);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Periksa email Anda");
 
-    await page.goto("/dev/mailbox");
-    await page.getByTestId("mail").filter({ hasText: email }).first().locator('a[href*="type=signup"]').click();
-    await expect(page).toHaveURL(/\/dashboard$/);
+    await confirmFromMailbox(page, email);
     await expect(page.getByTestId("welcome")).toHaveText("Selamat datang, Sari");
     await expect(page.getByText("Paket Anda")).toBeVisible();
   });

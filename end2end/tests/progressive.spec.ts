@@ -1,5 +1,7 @@
 import { test, expect } from "@playwright/test";
 
+import { confirmFromMailbox, submitSignUp } from "./accounts";
+
 // Pages are server-rendered; only islands (forms, the theme switch) run WASM. Every form must
 // work without JavaScript, and with it the islands add inline checks and in-place answers.
 
@@ -10,16 +12,8 @@ test.describe("without JavaScript", () => {
     const email = `nojs-${Date.now()}@kilat.id`;
 
     await page.goto("/auth/sign-up");
-    const signUp = page.getByTestId("signup-form");
-    await signUp.locator('input[name="full_name"]').fill("Dewi");
-    await signUp.locator('input[name="email"]').fill(email);
-    await signUp.locator('input[name="password"]').fill("rahasia-123");
-    await signUp.locator('button[type="submit"]').click();
-    await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
-
-    await page.goto("/dev/mailbox");
-    await page.getByTestId("mail").filter({ hasText: email }).first().locator('a[href*="type=signup"]').click();
-    await expect(page).toHaveURL(/\/dashboard$/);
+    await submitSignUp(page, "Dewi", email);
+    await confirmFromMailbox(page, email);
     await expect(page.getByTestId("welcome")).toContainText("Dewi");
 
     await page.goto("/dashboard/settings");
@@ -85,15 +79,8 @@ test("with JavaScript, the settings forms answer in place: a refusal on its fiel
   const email = `inplace-${Date.now()}@kilat.id`;
   await page.goto("/auth/sign-up");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  const signUp = page.getByTestId("signup-form");
-  await signUp.locator('input[name="full_name"]').fill("Sari");
-  await signUp.locator('input[name="email"]').fill(email);
-  await signUp.locator('input[name="password"]').fill("rahasia-123");
-  await signUp.locator('button[type="submit"]').click();
-  await expect(page).toHaveURL(/\/auth\/sign-up-success$/);
-  await page.goto("/dev/mailbox");
-  await page.getByTestId("mail").filter({ hasText: email }).first().locator('a[href*="type=signup"]').click();
-  await expect(page).toHaveURL(/\/dashboard$/);
+  await submitSignUp(page, "Sari", email);
+  await confirmFromMailbox(page, email);
 
   await page.goto("/dashboard/settings");
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
