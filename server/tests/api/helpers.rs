@@ -320,6 +320,13 @@ impl TestApp {
             .expect("request is answered")
     }
 
+    /// The HTML of the page at `path`, which must answer 200.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.text().await.unwrap()
+    }
+
     /// A same-site form post, as a browser without JavaScript sends it.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
         self.client

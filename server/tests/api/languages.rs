@@ -4,12 +4,14 @@ use reqwest::header;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-async fn page_in(app: &TestApp, path: &str, accept_language: Option<&str>) -> String {
-    let mut request = app.client.get(format!("{}{path}", app.address));
-    if let Some(languages) = accept_language {
-        request = request.header(header::ACCEPT_LANGUAGE, languages);
-    }
-    let response = request.send().await.unwrap();
+async fn page_in(app: &TestApp, path: &str, accept_language: &str) -> String {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header(header::ACCEPT_LANGUAGE, accept_language)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200, "{path}");
     response.text().await.unwrap()
 }
@@ -17,12 +19,12 @@ async fn page_in(app: &TestApp, path: &str, accept_language: Option<&str>) -> St
 #[tokio::test]
 async fn a_page_speaks_the_language_the_browser_asks_for() {
     let app = spawn_app().await;
-    let english = page_in(&app, "/", Some("en-US,en;q=0.9")).await;
+    let english = page_in(&app, "/", "en-US,en;q=0.9").await;
     assert!(english.contains(r#"<html lang="en""#), "lang attribute");
     assert!(english.contains("Ship your Indonesian SaaS this week"));
     assert!(english.contains("IDR 99,000"), "rupiah the English way");
 
-    let indonesian = page_in(&app, "/", Some("id-ID,id;q=0.9,en;q=0.5")).await;
+    let indonesian = page_in(&app, "/", "id-ID,id;q=0.9,en;q=0.5").await;
     assert!(indonesian.contains(r#"<html lang="id""#), "lang attribute");
     assert!(indonesian.contains("Luncurkan SaaS Indonesia Anda minggu ini"));
     assert!(
@@ -35,14 +37,14 @@ async fn a_page_speaks_the_language_the_browser_asks_for() {
     );
 
     // A language Kilat does not speak: the default (English for these tests).
-    let french = page_in(&app, "/", Some("fr-FR,fr;q=0.9")).await;
+    let french = page_in(&app, "/", "fr-FR,fr;q=0.9").await;
     assert!(french.contains(r#"<html lang="en""#));
 }
 
 #[tokio::test]
 async fn without_a_preference_pages_are_in_the_default_language_indonesian_unless_configured() {
     let (app, _) = spawn_app_with(&[("DEFAULT_LOCALE", "id")]).await;
-    let page = page_in(&app, "/auth/login", None).await;
+    let page = app.page("/auth/login").await;
     assert!(page.contains(r#"<html lang="id""#));
     assert!(
         page.contains("Selamat datang kembali"),
@@ -54,12 +56,12 @@ async fn without_a_preference_pages_are_in_the_default_language_indonesian_unles
 #[tokio::test]
 async fn refusals_and_field_errors_read_in_the_page_language() {
     let app = spawn_app().await;
-    let page = page_in(&app, "/auth/login?error=invalid_credentials", Some("id")).await;
+    let page = page_in(&app, "/auth/login?error=invalid_credentials", "id").await;
     assert!(
         page.contains("Email dan kata sandi itu tidak cocok dengan akun mana pun"),
         "the refusal in Indonesian"
     );
-    let page = page_in(&app, "/auth/login?error=invalid_credentials", Some("en")).await;
+    let page = page_in(&app, "/auth/login?error=invalid_credentials", "en").await;
     assert!(page.contains("That email and password do not match an account"));
 }
 
@@ -85,13 +87,13 @@ async fn the_switch_remembers_the_choice_and_beats_the_browser_header() {
     );
 
     // The cookie (kept by this client) wins over an English browser.
-    let page = page_in(&app, "/auth/login", Some("en-US,en")).await;
+    let page = page_in(&app, "/auth/login", "en-US,en").await;
     assert!(page.contains(r#"<html lang="id""#));
     assert!(page.contains("Masuk"));
 
     app.post_form("/locale", &[("locale", "en"), ("next", "/")])
         .await;
-    let page = page_in(&app, "/", Some("id")).await;
+    let page = page_in(&app, "/", "id").await;
     assert!(page.contains(r#"<html lang="en""#));
 }
 
@@ -138,7 +140,7 @@ async fn the_switch_stays_on_this_site_and_ignores_what_it_does_not_understand()
 #[tokio::test]
 async fn pages_offer_the_switch_back_to_where_they_are() {
     let app = spawn_app().await;
-    let page = page_in(&app, "/auth/sign-up?next=%2Fdashboard", Some("en")).await;
+    let page = page_in(&app, "/auth/sign-up?next=%2Fdashboard", "en").await;
     assert!(page.contains(r#"action="/locale""#));
     assert!(
         page.contains(r#"name="next" value="/auth/sign-up""#),

@@ -30,12 +30,12 @@ async fn pricing_shows_every_plan_at_the_catalogue_price_in_both_languages() {
             "the call to action leads to sign-up"
         );
     }
-    let indonesian = app.get("/pricing?lang=id").await.text().await.unwrap();
+    let indonesian = app.page("/pricing?lang=id").await;
     assert!(
         indonesian.contains("100.000 token AI per bulan"),
         "allowance in Indonesian"
     );
-    let english = app.get("/pricing?lang=en").await.text().await.unwrap();
+    let english = app.page("/pricing?lang=en").await;
     assert!(
         english.contains("100,000 AI tokens a month"),
         "allowance in English"
@@ -50,23 +50,13 @@ async fn the_legal_pages_exist_in_both_languages_and_the_footer_links_them() {
         ("/privacy", "Privacy policy", "Kebijakan privasi"),
     ];
     for (path, english, indonesian) in pages {
-        let html = app
-            .get(&format!("{path}?lang=en"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = app.page(&format!("{path}?lang=en")).await;
         assert!(html.contains(english), "{path}");
-        let html = app
-            .get(&format!("{path}?lang=id"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = app.page(&format!("{path}?lang=id")).await;
         assert!(html.contains(indonesian), "{path}");
         assert!(!html.contains(english), "{path}: no English left");
     }
-    let landing = app.get("/").await.text().await.unwrap();
+    let landing = app.page("/").await;
     for path in ["/pricing", "/terms", "/privacy"] {
         assert!(landing.contains(&format!(r#"href="{path}""#)), "{path}");
     }
@@ -99,12 +89,7 @@ async fn the_sitemap_lists_every_public_page_in_both_languages_with_alternates()
         }
         assert!(xml.contains(&format!(r#"hreflang="x-default" href="{page}""#)));
         // Every listed page answers, in the language its address names.
-        let html = app
-            .get(&format!("{path}?lang=id"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = app.page(&format!("{path}?lang=id")).await;
         assert!(html.contains(r#"<html lang="id""#), "{path}");
     }
     assert_eq!(
@@ -112,7 +97,7 @@ async fn the_sitemap_lists_every_public_page_in_both_languages_with_alternates()
         PUBLIC_PATHS.len() * Locale::ALL.len()
     );
 
-    let robots = app.get("/robots.txt").await.text().await.unwrap();
+    let robots = app.page("/robots.txt").await;
     assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.address)));
     assert!(robots.contains("Disallow: /dashboard") && robots.contains("Disallow: /admin"));
 }
@@ -123,7 +108,7 @@ async fn the_status_page_tells_people_what_the_health_check_measures_in_their_la
     let health: serde_json::Value = app.get("/api/health").await.json().await.unwrap();
     assert_eq!(health["status"], "ok");
 
-    let english = app.get("/status?lang=en").await.text().await.unwrap();
+    let english = app.page("/status?lang=en").await;
     assert!(english.contains("Everything is working."), "{english}");
     let applied = health["migrations"]["applied"].as_u64().unwrap();
     assert!(english.contains(&format!("Up to date ({applied} migrations)")));
@@ -141,7 +126,7 @@ async fn the_status_page_tells_people_what_the_health_check_measures_in_their_la
     assert!(english.contains("Working (local stand-in)"));
     assert!(english.contains("Coming soon"));
 
-    let indonesian = app.get("/status?lang=id").await.text().await.unwrap();
+    let indonesian = app.page("/status?lang=id").await;
     assert!(indonesian.contains("Semuanya berjalan normal."));
     assert!(indonesian.contains(&format!("Mutakhir ({applied} migrasi)")));
     assert!(!indonesian.contains("Everything is working"));
@@ -152,14 +137,14 @@ async fn the_status_page_tells_people_what_the_health_check_measures_in_their_la
 #[tokio::test]
 async fn a_feature_turned_off_by_its_flag_says_so_on_the_status_page() {
     let (app, _) = crate::helpers::spawn_app_with(&[("ENABLE_CONTACT", "false")]).await;
-    let html = app.get("/status?lang=en").await.text().await.unwrap();
+    let html = app.page("/status?lang=en").await;
     assert!(html.contains("Turned off"), "{html}");
 }
 
 #[tokio::test]
 async fn every_page_has_one_title_and_description_for_previews_in_its_language() {
     let app = spawn_app().await;
-    let pricing = app.get("/pricing?lang=id").await.text().await.unwrap();
+    let pricing = app.page("/pricing?lang=id").await;
     assert!(
         pricing.contains("<title>Harga · Kilat</title>"),
         "{pricing}"
@@ -174,13 +159,13 @@ async fn every_page_has_one_title_and_description_for_previews_in_its_language()
     assert_eq!(pricing.matches(r#"property="og:description""#).count(), 1);
 
     // A page without its own description carries the site's.
-    let login = app.get("/auth/login?lang=en").await.text().await.unwrap();
+    let login = app.page("/auth/login?lang=en").await;
     assert!(login.contains("<title>Sign in · Kilat</title>"));
     assert!(login.contains(
         r#"<meta name="description" content="Kilat: the full-stack Rust SaaS foundation for Indonesian products.""#
     ));
     assert_eq!(login.matches(r#"<meta name="description""#).count(), 1);
-    let landing = app.get("/?lang=en").await.text().await.unwrap();
+    let landing = app.page("/?lang=en").await;
     assert!(landing.contains("<title>Kilat</title>"));
     assert!(landing.contains(r#"<meta property="og:title" content="Kilat""#));
 }

@@ -4,24 +4,18 @@
 use app::identity::api::SignOut;
 use leptos::server_fn::ServerFn;
 
-use crate::helpers::{NO_CONFIRMATION, TestApp, TestDb, location, spawn_app_on, spawn_app_with};
-
-async fn html(app: &TestApp, path: &str) -> String {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
-}
+use crate::helpers::{NO_CONFIRMATION, TestDb, location, spawn_app_on, spawn_app_with};
 
 #[tokio::test]
 async fn the_header_shows_a_signed_in_person_their_initials_and_a_menu() {
     let (app, _) = spawn_app_with(&[NO_CONFIRMATION]).await;
-    let anonymous = html(&app, "/").await;
+    let anonymous = app.page("/").await;
     assert!(anonymous.contains("data-testid=\"header-sign-in\""));
     assert!(!anonymous.contains("data-testid=\"account-menu\""));
 
     app.sign_up_signed_in("ana@kilat.id", "Ana Lestari").await;
     for path in ["/", "/dashboard"] {
-        let page = html(&app, path).await;
+        let page = app.page(path).await;
         assert!(
             page.contains("data-testid=\"account-menu\""),
             "{path}: {page}"
@@ -35,7 +29,7 @@ async fn the_header_shows_a_signed_in_person_their_initials_and_a_menu() {
 
     app.post_form(SignOut::PATH, &[]).await;
     assert!(
-        html(&app, "/")
+        app.page("/")
             .await
             .contains("data-testid=\"header-sign-in\"")
     );
@@ -44,7 +38,7 @@ async fn the_header_shows_a_signed_in_person_their_initials_and_a_menu() {
 #[tokio::test]
 async fn the_landing_page_links_to_real_pages() {
     let (app, _) = spawn_app_with(&[]).await;
-    let page = html(&app, "/").await;
+    let page = app.page("/").await;
     assert!(
         !page.contains("href=\"/api/health\""),
         "no raw JSON in the navigation"
@@ -60,7 +54,7 @@ async fn the_landing_page_links_to_real_pages() {
 async fn the_dashboard_does_not_promise_billing_that_does_not_exist_yet() {
     let (app, _) = spawn_app_with(&[NO_CONFIRMATION]).await;
     app.sign_up_signed_in("ana@kilat.id", "Ana").await;
-    let page = html(&app, "/dashboard").await;
+    let page = app.page("/dashboard").await;
     assert!(!page.contains("Upgrade, cancel or resume"), "{page}");
     assert!(page.contains("coming soon"), "{page}");
 }
@@ -68,7 +62,7 @@ async fn the_dashboard_does_not_promise_billing_that_does_not_exist_yet() {
 #[tokio::test]
 async fn the_sign_in_page_carries_next_to_google_and_the_magic_link_but_never_a_hostile_one() {
     let (app, _) = spawn_app_with(&[]).await;
-    let page = html(&app, "/auth/login?next=/dashboard/settings").await;
+    let page = app.page("/auth/login?next=/dashboard/settings").await;
     assert!(
         page.contains("href=\"/auth/google?next=%2Fdashboard%2Fsettings\""),
         "{page}"
@@ -84,7 +78,7 @@ async fn the_sign_in_page_carries_next_to_google_and_the_magic_link_but_never_a_
         "{magic_form}"
     );
 
-    let page = html(&app, "/auth/login?next=//evil.example").await;
+    let page = app.page("/auth/login?next=//evil.example").await;
     assert!(!page.contains("evil.example"), "{page}");
     assert!(page.contains("href=\"/auth/google\""), "{page}");
 }
@@ -96,7 +90,7 @@ async fn a_magic_link_request_lands_on_a_page_about_the_sign_in_link() {
         .post_form("/auth/magic-link", &[("email", "budi@kilat.id")])
         .await;
     assert_eq!(location(&sent), "/auth/magic-link-sent");
-    let page = html(&app, "/auth/magic-link-sent").await;
+    let page = app.page("/auth/magic-link-sent").await;
     assert!(
         page.contains("Check your email for the sign-in link"),
         "{page}"
@@ -109,7 +103,7 @@ async fn the_local_mailbox_hint_shows_only_where_the_mailbox_exists() {
     let (app, _) = spawn_app_with(&[]).await;
     for path in ["/auth/sign-up-success", "/auth/magic-link-sent"] {
         assert!(
-            html(&app, path)
+            app.page(path)
                 .await
                 .contains("data-testid=\"dev-mailbox-hint\""),
             "{path}"
@@ -132,7 +126,7 @@ async fn the_local_mailbox_hint_shows_only_where_the_mailbox_exists() {
     )
     .await;
     for path in ["/auth/sign-up-success", "/auth/magic-link-sent"] {
-        let page = html(&app, path).await;
+        let page = app.page(path).await;
         assert!(!page.contains("dev-mailbox-hint"), "{path}");
         assert!(!page.contains("/dev/mailbox"), "{path}");
     }
