@@ -4,6 +4,7 @@
 //! no database code, no HTTP clients and no secrets.
 
 pub mod admin;
+pub mod avatar;
 pub mod components;
 pub mod domain;
 pub mod i18n;
@@ -16,4 +17,4 @@ pub mod status;
 
 #[cfg(feature = "ssr")]
 pub use shell::PagePolicy;
-pub use shell::{App, shell};
+pub use shell::{App, SiteUrl, StorageOrigin, shell};

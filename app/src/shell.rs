@@ -28,6 +28,20 @@ use crate::pages::{
     update_password::UpdatePasswordPage,
     verify_email::VerifyEmailPage,
 };
+use crate::t;
+
+/// The site's public address (`SITE_URL`, no trailing slash), given as context: link previews
+/// need absolute addresses.
+#[derive(Clone, Debug, Default)]
+pub struct SiteUrl(pub String);
+
+/// Where avatars are served from: Supabase Storage's origin (`scheme://host[:port]` of
+/// `SUPABASE_URL`), given as context so the page's policy lets those pictures load.
+#[derive(Clone, Debug, Default)]
+pub struct StorageOrigin(pub String);
+
+/// The picture link previews show (1200 × 630, in `public/`).
+const SHARE_IMAGE: &str = "/og.png";
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -65,6 +79,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let locale = use_locale();
+    let site = use_context::<SiteUrl>().unwrap_or_default().0;
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
@@ -75,6 +90,11 @@ pub fn App() -> impl IntoView {
             crate::i18n::Locale::Id => "id_ID",
             crate::i18n::Locale::En => "en_US",
         }/>
+        <Meta property="og:image" content=format!("{site}{SHARE_IMAGE}")/>
+        <Meta property="og:image:width" content="1200"/>
+        <Meta property="og:image:height" content="630"/>
+        <Meta property="og:image:alt" content=t!(locale, layout.share_image_alt)/>
+        <Meta name="twitter:card" content="summary_large_image"/>
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
@@ -152,9 +172,11 @@ mod security {
         } else {
             "'self'".to_string()
         };
+        let storage = use_context::<super::StorageOrigin>().unwrap_or_default().0;
         slot.set(format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: {storage}; \
+             font-src 'self'; \
              connect-src {connect}; object-src 'none'; base-uri 'self'; form-action 'self'; \
              frame-ancestors 'none'"
         ));

@@ -9,6 +9,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditAction {
     ProfileUpdated,
+    AvatarUpdated,
+    AvatarRemoved,
     PasswordChanged,
     EmailChangeRequested,
     RoleChanged,
@@ -21,6 +23,8 @@ impl AuditAction {
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::ProfileUpdated => "profile.updated",
+            AuditAction::AvatarUpdated => "avatar.updated",
+            AuditAction::AvatarRemoved => "avatar.removed",
             AuditAction::PasswordChanged => "password.changed",
             AuditAction::EmailChangeRequested => "email.change_requested",
             AuditAction::RoleChanged => "role.changed",

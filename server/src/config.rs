@@ -164,6 +164,8 @@ pub struct Config {
     pub admin_emails: Vec<String>,
     /// `DEFAULT_LOCALE` (`id` unless set): the language of a request that names none.
     pub default_locale: app::i18n::Locale,
+    /// `AVATAR_URL_TTL` (10 minutes unless set): how long a signed avatar URL lives.
+    pub avatar_url_ttl: Duration,
     /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: crate::net::TrustedProxies,
     /// `RATE_LIMIT_STORE` and `RATE_LIMIT_*`: where counters live and every policy's quota.
@@ -189,6 +191,8 @@ pub const DEFAULT_LOCAL_POSTGRES_PORT: u16 = 54322;
 pub const DEFAULT_LOCAL_SUPABASE_PORT: u16 = 54321;
 /// The Supabase CLI's well-known local JWT secret: local tokens are for local use only.
 pub const LOCAL_JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+/// How long a signed avatar URL lives unless `AVATAR_URL_TTL` says otherwise.
+const DEFAULT_AVATAR_URL_TTL: Duration = Duration::from_secs(600);
 /// Supabase's default access-token lifetime.
 const DEFAULT_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
@@ -201,6 +205,8 @@ pub enum SupabaseTarget {
         url: String,
         anon_key: String,
         jwt_secret: Option<String>,
+        /// `SUPABASE_SERVICE_ROLE_KEY`: for Storage calls past the bucket policies.
+        service_role_key: Option<String>,
     },
     /// Development without a project: the local twin, served by this process on `port`.
     LocalTwin {
@@ -209,6 +215,8 @@ pub enum SupabaseTarget {
         email_confirmation: bool,
         /// How long the twin's access tokens live (Supabase's `jwt_expiry`).
         access_token_ttl: Duration,
+        /// Where the Storage twin keeps object bytes (`LOCAL_STORAGE_DIR`).
+        storage_dir: PathBuf,
     },
 }
 
@@ -323,6 +331,7 @@ impl Config {
                 url: url.trim_end_matches('/').to_string(),
                 anon_key,
                 jwt_secret: get("SUPABASE_JWT_SECRET"),
+                service_role_key: get("SUPABASE_SERVICE_ROLE_KEY"),
             },
             _ => {
                 let port = match get("LOCAL_SUPABASE_PORT") {
@@ -359,6 +368,9 @@ impl Config {
                         .unwrap_or_else(|| LOCAL_JWT_SECRET.to_string()),
                     email_confirmation,
                     access_token_ttl,
+                    storage_dir: get("LOCAL_STORAGE_DIR")
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| PathBuf::from(".data/storage")),
                 }
             }
         };
@@ -396,6 +408,19 @@ impl Config {
                 ));
                 app::i18n::Locale::default()
             }),
+        };
+
+        let avatar_url_ttl = match get("AVATAR_URL_TTL") {
+            None => DEFAULT_AVATAR_URL_TTL,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(secs) if (60..=7 * 24 * 3600).contains(&secs) => Duration::from_secs(secs),
+                _ => {
+                    problems.push(format!(
+                        "AVATAR_URL_TTL={raw:?} is not a number of seconds from 60 to 604800 (a week)"
+                    ));
+                    DEFAULT_AVATAR_URL_TTL
+                }
+            },
         };
 
         let trusted_proxies = get("TRUSTED_PROXIES")
@@ -459,6 +484,7 @@ impl Config {
                 mail,
                 admin_emails,
                 default_locale,
+                avatar_url_ttl,
                 trusted_proxies,
                 rate_limits,
                 features,
@@ -932,6 +958,9 @@ mod tests {
             "LOCAL_AUTH_JWT_EXPIRY",
             "ADMIN_EMAILS",
             "TRUSTED_PROXIES",
+            "SUPABASE_SERVICE_ROLE_KEY",
+            "AVATAR_URL_TTL",
+            "LOCAL_STORAGE_DIR",
         ];
         names.extend(crate::ratelimit::RateLimitSettings::VARIABLES);
         for feature in Feature::ALL {

@@ -40,8 +40,9 @@ const FALLBACK_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri
 pub const FORM_BODY_LIMIT: usize = 64 * 1024;
 /// Payment providers' notifications (Midtrans, DOKU) are a few KiB of JSON.
 pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
-/// An avatar image upload.
-pub const AVATAR_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// An avatar upload: the picture's 2 MiB (`app::avatar::MAX_BYTES`, which the route holds the
+/// file itself to) and room for a form's multipart envelope around it.
+pub const AVATAR_BODY_LIMIT: usize = app::avatar::MAX_BYTES as usize + 16 * 1024;
 /// Where webhook routes live: every route under it gets [`WEBHOOK_BODY_LIMIT`].
 pub const WEBHOOK_PATH_PREFIX: &str = "/webhooks/";
 /// The avatar upload route: the one route allowed [`AVATAR_BODY_LIMIT`].
@@ -258,7 +259,7 @@ fn too_large(limit: usize, locale: Locale) -> Response {
 
 /// `scheme://host[:port]` of a URL (the default port left out, as browsers send `Origin`), or
 /// `None` when it has no such origin (`null`, garbage).
-fn origin_of(url: &str) -> Option<String> {
+pub(crate) fn origin_of(url: &str) -> Option<String> {
     let origin = url::Url::parse(url).ok()?.origin();
     origin.is_tuple().then(|| origin.ascii_serialization())
 }

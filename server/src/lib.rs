@@ -21,4 +21,5 @@ pub mod outbound;
 pub mod profiles;
 pub mod ratelimit;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;

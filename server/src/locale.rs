@@ -1,7 +1,10 @@
-//! The language switch: `POST /locale` remembers the chosen language in a cookie and goes back
-//! to the page it came from. A plain form (the header's and footer's switch), so it works
-//! without JavaScript. It changes nothing but the caller's own cookie, so it needs no rate
-//! limit; the server-wide body limit bounds what it reads.
+//! The language switch: `POST /locale` remembers the chosen language in a cookie (and, for a
+//! signed-in person, on their profile, for mail) and goes back to the page it came from. A plain
+//! form (the header's and footer's switch), so it works without JavaScript. It changes only the
+//! caller's own cookie and row, and writes the row only when the language changed, so it needs
+//! no rate limit; the server-wide body limit bounds what it reads.
+
+use std::sync::Arc;
 
 use app::i18n::{LOCALE_COOKIE, Locale};
 use app::identity::NextPath;
@@ -13,18 +16,30 @@ use axum::{
     routing::post,
 };
 use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::auth::identity::IdentityService;
 
 /// A year: the choice outlives sessions.
 const REMEMBERED_SECS: u32 = 365 * 24 * 60 * 60;
 
-pub fn router<S: Clone + Send + Sync + 'static>(secure_cookies: bool) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(
+    identity: Arc<IdentityService>,
+    secure_cookies: bool,
+) -> Router<S> {
     Router::new()
         .route("/locale", post(switch))
-        .with_state(SecureCookies(secure_cookies))
+        .with_state(Switch {
+            identity,
+            secure_cookies,
+        })
 }
 
-#[derive(Clone, Copy)]
-struct SecureCookies(bool);
+#[derive(Clone)]
+struct Switch {
+    identity: Arc<IdentityService>,
+    secure_cookies: bool,
+}
 
 #[derive(Deserialize)]
 struct Choice {
@@ -36,7 +51,8 @@ struct Choice {
 /// language Kilat speaks. A form that cannot be read changes nothing and still goes home: a
 /// language switch never shows an error page.
 async fn switch(
-    State(SecureCookies(secure)): State<SecureCookies>,
+    State(switch): State<Switch>,
+    session: Session,
     form: Result<Form<Choice>, FormRejection>,
 ) -> Response {
     let choice = form.ok().map(|Form(choice)| choice);
@@ -53,11 +69,16 @@ async fn switch(
         let cookie = format!(
             "{LOCALE_COOKIE}={}; Path=/; Max-Age={REMEMBERED_SECS}; SameSite=Lax; HttpOnly{}",
             locale.code(),
-            if secure { "; Secure" } else { "" }
+            if switch.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
+        switch.identity.remember_locale(&session, locale).await;
     }
     response
 }

@@ -37,7 +37,9 @@ use crate::{
     locale,
     mail::Mailer,
     net, outbound,
-    ratelimit::{AuthPolicies, RateLimiter},
+    profiles::{self, avatar::Avatars},
+    ratelimit::{AuthPolicies, KeyKind, Policy, RateLimiter},
+    storage::StorageClient,
 };
 
 const RESEND_API: &str = "https://api.resend.com";
@@ -109,6 +111,7 @@ impl Application {
                 jwt_secret,
                 email_confirmation,
                 access_token_ttl,
+                storage_dir,
                 ..
             } => Some(local::AuthTwinSettings {
                 pool: pool.clone(),
@@ -123,6 +126,7 @@ impl Application {
                 autoconfirm: !email_confirmation,
                 access_token_ttl: *access_token_ttl,
                 http: http.clone(),
+                storage_dir: storage_dir.clone(),
             }),
             SupabaseTarget::Hosted { .. } => None,
         };
@@ -148,25 +152,36 @@ impl Application {
             // Production without RESEND_API_KEY: the mail feature reports missing configuration.
             (MailTarget::LocalTwin { .. }, None) => Mailer::new(http.clone(), RESEND_API, ""),
         };
-        let (supabase_url, anon_key, jwt_secret) = match (&config.supabase, &stand_ins) {
-            (
-                SupabaseTarget::Hosted {
-                    url,
-                    anon_key,
-                    jwt_secret,
-                },
-                _,
-            ) => (url.clone(), anon_key.clone(), jwt_secret.clone()),
-            (SupabaseTarget::LocalTwin { jwt_secret, .. }, Some(stand_ins)) => (
-                stand_ins.base_url.clone(),
-                twin_anon_key,
-                Some(jwt_secret.clone()),
-            ),
-            // Production without SUPABASE_URL: auth reports missing configuration.
-            (SupabaseTarget::LocalTwin { .. }, None) => {
-                ("http://127.0.0.1:9".into(), String::new(), None)
-            }
-        };
+        let (supabase_url, anon_key, jwt_secret, service_role_key) =
+            match (&config.supabase, &stand_ins) {
+                (
+                    SupabaseTarget::Hosted {
+                        url,
+                        anon_key,
+                        jwt_secret,
+                        service_role_key,
+                    },
+                    _,
+                ) => (
+                    url.clone(),
+                    anon_key.clone(),
+                    jwt_secret.clone(),
+                    service_role_key.clone().unwrap_or_default(),
+                ),
+                (SupabaseTarget::LocalTwin { jwt_secret, .. }, Some(stand_ins)) => (
+                    stand_ins.base_url.clone(),
+                    twin_anon_key,
+                    Some(jwt_secret.clone()),
+                    local::api_key("service_role", jwt_secret.as_bytes()),
+                ),
+                // Production without SUPABASE_URL: auth reports missing configuration.
+                (SupabaseTarget::LocalTwin { .. }, None) => (
+                    "http://127.0.0.1:9".into(),
+                    String::new(),
+                    None,
+                    String::new(),
+                ),
+            };
         let verifier = TokenVerifier::new(VerifierConfig::for_supabase(
             &supabase_url,
             jwt_secret.map(JwtSecret::from),
@@ -177,6 +192,11 @@ impl Application {
             &config.rate_limits,
             pool.clone(),
         ));
+        let avatars = Arc::new(Avatars::new(
+            pool.clone(),
+            StorageClient::new(http.clone(), &supabase_url, &anon_key, service_role_key),
+            config.avatar_url_ttl,
+        ));
         let identity = Arc::new(IdentityService {
             auth: SupabaseAuth::new(http, &supabase_url, anon_key),
             verifier,
@@ -185,6 +205,8 @@ impl Application {
             admin_emails: config.admin_emails.clone(),
             limiter: limiter.clone(),
             rate_limits: AuthPolicies::new(&config.rate_limits),
+            default_locale: config.default_locale,
+            avatars: avatars.clone(),
         });
         // Expired sessions and idle rate-limit buckets, swept by every instance (see
         // `db::maintenance` for why that is safe).
@@ -243,12 +265,18 @@ fn router(state: AppState) -> Router {
         let dev_mailbox = state.dev_mailbox.clone();
         let identity = state.identity.clone();
         let default_locale = app::i18n::DefaultLocale(state.config.default_locale);
+        let site_url = app::SiteUrl(state.config.site_url.clone());
+        let storage_origin = app::StorageOrigin(
+            http_layers::origin_of(state.identity.auth.base_url()).unwrap_or_default(),
+        );
         let status: Arc<dyn app::status::StatusProbe> = Arc::new(health::HealthCheck {
             pool: state.pool.clone(),
             config: state.config.clone(),
         });
         move || {
             provide_context(default_locale);
+            provide_context(site_url.clone());
+            provide_context(storage_origin.clone());
             provide_context(status.clone());
             if let Some(mailbox) = &dev_mailbox {
                 provide_context::<Arc<dyn app::ports::DevMailbox>>(Arc::new(mailbox.clone()));
@@ -278,7 +306,15 @@ fn router(state: AppState) -> Router {
             config: state.config.clone(),
         }))
         .merge(auth::routes::router(state.identity.clone()))
-        .merge(locale::router(state.config.secure_cookies()))
+        .merge(profiles::avatar::routes::router(
+            state.identity.clone(),
+            state.identity.avatars.clone(),
+            Policy::new("avatar", KeyKind::User, state.config.rate_limits.avatar),
+        ))
+        .merge(locale::router(
+            state.identity.clone(),
+            state.config.secure_cookies(),
+        ))
         .merge(crawlers::router(&state.config.site_url))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();

@@ -3,6 +3,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_location;
 
 use super::auth::SignOutButton;
+use super::avatar::Avatar;
 use super::icons::{Icon, Svg};
 use super::theme::ThemeToggle;
 use crate::i18n::{Locale, use_locale};
@@ -150,7 +151,6 @@ pub fn initials(user: &CurrentUser) -> String {
 
 #[component]
 fn AccountMenu(user: CurrentUser) -> impl IntoView {
-    let initials = initials(&user);
     let name = user.full_name.clone().unwrap_or_else(|| user.email.clone());
     let locale = use_locale();
     let label = format!("{}{name}", t!(locale, layout.account_menu_for));
@@ -171,7 +171,7 @@ fn AccountMenu(user: CurrentUser) -> impl IntoView {
                 aria-label=label
                 class="flex cursor-pointer list-none items-center gap-2 rounded-md px-2 py-1 text-sm font-semibold focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 [&::-webkit-details-marker]:hidden"
             >
-                <span aria-hidden="true" class="flex h-8 w-8 items-center justify-center rounded-full bg-amber-400 text-xs font-bold text-slate-950">{initials}</span>
+                <Avatar user=user.clone() class="h-8 w-8 text-xs"/>
                 <span data-testid="account-name" class="hidden max-w-40 truncate sm:inline">{name}</span>
             </summary>
             {menu}
@@ -253,6 +253,7 @@ mod tests {
             full_name: full_name.map(str::to_string),
             plan: Plan::Free,
             is_admin: false,
+            avatar_url: None,
         }
     }
 

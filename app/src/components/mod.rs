@@ -1,6 +1,7 @@
 //! The small component set every page is built from.
 
 pub mod auth;
+pub mod avatar;
 pub mod form;
 pub mod form_action;
 pub mod icons;

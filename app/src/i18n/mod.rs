@@ -148,13 +148,20 @@ pub fn use_locale() -> Locale {
 /// by the document shell.
 #[cfg(feature = "ssr")]
 pub fn provide_request_locale() -> Locale {
-    use leptos::prelude::{provide_context, use_context};
-    let default = use_context::<DefaultLocale>().map_or(Locale::default(), |default| default.0);
-    let locale = use_context::<http::request::Parts>().map_or(default, |parts| {
-        request_locale(&parts.uri, &parts.headers, default)
-    });
-    provide_context(locale);
+    let locale = negotiated_locale();
+    leptos::prelude::provide_context(locale);
     locale
+}
+
+/// The locale of the request being served (page or server function), from its parts and the
+/// [`DefaultLocale`] in context.
+#[cfg(feature = "ssr")]
+pub fn negotiated_locale() -> Locale {
+    use leptos::prelude::use_context;
+    let default = use_context::<DefaultLocale>().map_or(Locale::default(), |default| default.0);
+    use_context::<http::request::Parts>().map_or(default, |parts| {
+        request_locale(&parts.uri, &parts.headers, default)
+    })
 }
 
 /// The locale a request asks for (see [`Locale::negotiate`]): pages, and the server's own

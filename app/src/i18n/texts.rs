@@ -28,6 +28,7 @@ pub struct Texts {
     pub auth_error: AuthError,
     pub dashboard: Dashboard,
     pub settings: Settings,
+    pub avatar: Avatar,
     pub admin: Admin,
     pub dev_mailbox: DevMailbox,
     pub not_found: NotFound,
@@ -113,6 +114,8 @@ pub struct Layout {
     pub status: &'static str,
     pub language: &'static str,
     pub description: &'static str,
+    /// What the link-preview picture shows, for people who cannot see it.
+    pub share_image_alt: &'static str,
 }
 
 pub struct Landing {
@@ -304,6 +307,30 @@ pub struct Settings {
     pub password_submitting: &'static str,
     pub password_changed: &'static str,
     pub forgot: &'static str,
+}
+
+/// The avatar: the settings card, and its refusals (`avatar::AvatarError`).
+pub struct Avatar {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub current_alt: &'static str,
+    pub preview_alt: &'static str,
+    pub choose: &'static str,
+    pub drop: &'static str,
+    pub upload: &'static str,
+    /// Given the share sent so far, in percent.
+    pub uploading: fn(u32) -> String,
+    pub saved: &'static str,
+    pub removed: &'static str,
+    pub remove: &'static str,
+    pub remove_question: &'static str,
+    pub remove_yes: &'static str,
+    pub too_large: &'static str,
+    pub not_a_picture: &'static str,
+    pub hidden_content: &'static str,
+    pub damaged: &'static str,
+    pub too_many_pixels: &'static str,
+    pub missing: &'static str,
 }
 
 pub struct Admin {

@@ -22,6 +22,9 @@ pub struct CurrentUser {
     pub full_name: Option<String>,
     pub plan: Plan,
     pub is_admin: bool,
+    /// A short-lived signed URL of their avatar; `None` when they have none (pages show their
+    /// initials).
+    pub avatar_url: Option<String>,
 }
 
 /// What sign-up did.

@@ -4,6 +4,7 @@ use std::{net::IpAddr, sync::Arc};
 
 use app::{
     domain::{AppRole, Plan},
+    i18n::Locale,
     identity::{
         CurrentUser, EmailAddress, EmailChangeOutcome, FieldError, FullName, Identity,
         IdentityError, Password, SignUpOutcome,
@@ -24,8 +25,9 @@ use crate::{
     audit::AuditContext,
     db::user_scope::begin_as_user,
     net::ClientIp,
-    profiles,
+    profiles::{self, avatar::Avatars},
     ratelimit::{AuthPolicies, RateLimit, RateLimiter, Subject},
+    storage::Caller,
 };
 
 /// `amr` methods of a session that started from a link emailed to the account's address
@@ -47,6 +49,10 @@ pub struct IdentityService {
     /// Counts password sign-ins and sign-ups (and the emailed-link and Google routes).
     pub limiter: Arc<RateLimiter>,
     pub rate_limits: AuthPolicies,
+    /// `DEFAULT_LOCALE`: the language of a request that asks for none.
+    pub default_locale: Locale,
+    /// For the signed-in person's avatar URL.
+    pub avatars: Arc<Avatars>,
 }
 
 /// The port as one request sees it: the service plus that request's session and origin.
@@ -333,7 +339,8 @@ impl IdentityService {
             .await
             .map_err(database_failed)?;
         let row = sqlx::query!(
-            r#"select p.full_name, s.plan::text as plan, coalesce(r.role = 'admin', false) as "is_admin!"
+            r#"select p.full_name, p.avatar_path, p.avatar_updated_at, s.plan::text as plan,
+                      coalesce(r.role = 'admin', false) as "is_admin!"
                from public.profiles p
                left join public.subscriptions s on s.user_id = p.id
                left join public.user_roles r on r.user_id = p.id
@@ -348,6 +355,13 @@ impl IdentityService {
             tracing::error!(user = %signed_in.user_id, "a signed-in user has no profile");
             IdentityError::Unavailable
         })?;
+        let avatar_url = match (&row.avatar_path, row.avatar_updated_at) {
+            (Some(path), Some(updated_at)) => {
+                let caller = Caller::User(&signed_in.access_token);
+                self.avatars.url(caller, path, updated_at).await
+            }
+            _ => None,
+        };
         Ok(CurrentUser {
             id: signed_in.user_id.to_string(),
             email: signed_in.email.clone(),
@@ -358,6 +372,7 @@ impl IdentityService {
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(Plan::Free),
             is_admin: row.is_admin,
+            avatar_url,
         })
     }
 }
@@ -404,12 +419,16 @@ impl IdentityService {
         email: &EmailAddress,
         password: &Password,
         full_name: Option<&FullName>,
+        locale: Locale,
     ) -> Result<SignUpOutcome, IdentityError> {
         answer_limit(self.sign_up_limit(ip).await)?;
         let challenge = session::start_flow(session, app::identity::NextPath::DEFAULT)
             .await
             .map_err(session_failed)?;
-        let data = json!({ "full_name": full_name.map(FullName::as_str) });
+        let data = json!({
+            "full_name": full_name.map(FullName::as_str),
+            "locale": locale.code(),
+        });
         match self
             .auth
             .sign_up(
@@ -490,6 +509,37 @@ impl IdentityService {
     }
 }
 
+impl IdentityService {
+    /// Keeps a signed-in person's language choice where mail reads it: on their profile (for
+    /// Kilat's own mail) and, when that changed, in their Supabase user metadata (for Supabase's
+    /// auth mail templates, as `{{ .Data.locale }}`). Nobody signed in: nothing to keep. A
+    /// failure is logged and not the person's problem: the cookie still carries the choice.
+    pub async fn remember_locale(&self, session: &Session, locale: Locale) {
+        let (signed_in, claims) = match self.access(session).await {
+            Ok(access) => access,
+            Err(IdentityError::NotSignedIn) => return,
+            Err(error) => {
+                tracing::warn!(%error, "cannot keep a language choice: no access");
+                return;
+            }
+        };
+        match profiles::set_locale(&self.pool, &claims.raw, locale).await {
+            Ok(true) => {
+                let data = json!({ "locale": locale.code() });
+                if let Err(error) = self
+                    .auth
+                    .update_user_data(&signed_in.access_token, data)
+                    .await
+                {
+                    tracing::warn!(%error, "cannot keep a language choice in the user metadata");
+                }
+            }
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, "cannot keep a language choice on the profile"),
+        }
+    }
+}
+
 /// The Leptos adapter: reads the session and the caller from the request, then calls the
 /// service.
 #[async_trait::async_trait]
@@ -501,8 +551,9 @@ impl Identity for RequestIdentity {
         full_name: Option<FullName>,
     ) -> Result<SignUpOutcome, IdentityError> {
         let (session, ip) = (request_session().await?, request_ip().await?);
+        let locale = app::i18n::negotiated_locale();
         self.service
-            .sign_up(&session, ip, &email, &password, full_name.as_ref())
+            .sign_up(&session, ip, &email, &password, full_name.as_ref(), locale)
             .await
     }
 

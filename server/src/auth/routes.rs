@@ -4,10 +4,14 @@
 
 use std::sync::Arc;
 
-use app::identity::{EmailAddress, IdentityError, NextPath, Password};
+use app::{
+    i18n::{Locale, request_locale},
+    identity::{EmailAddress, IdentityError, NextPath, Password},
+};
 use axum::{
     Form, Router,
     extract::{Query, Request, State},
+    http::{HeaderMap, Uri},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -155,8 +159,8 @@ struct EmailForm {
 /// The two links the server emails to start a sign-in that returns through `/auth/confirm`.
 #[derive(Clone, Copy)]
 enum EmailedLink {
-    /// Signs in (and creates the account if it is new).
-    MagicLink,
+    /// Signs in (and creates the account, in this language, if it is new).
+    MagicLink(Locale),
     /// Leads to setting a new password; answered the same whether or not the account exists.
     PasswordReset,
 }
@@ -170,7 +174,7 @@ async fn email_a_link(
     link: EmailedLink,
 ) -> Response {
     let (next, form_page, sent_page) = match link {
-        EmailedLink::MagicLink => (
+        EmailedLink::MagicLink(_) => (
             NextPath::or_default(form.next.as_deref()),
             "/auth/login",
             "/auth/magic-link-sent",
@@ -190,10 +194,11 @@ async fn email_a_link(
         Err(response) => return response,
     };
     let sent = match link {
-        EmailedLink::MagicLink => {
+        EmailedLink::MagicLink(locale) => {
+            let data = serde_json::json!({ "locale": locale.code() });
             service
                 .auth
-                .send_magic_link(email.as_str(), &service.confirm_url, &challenge)
+                .send_magic_link(email.as_str(), data, &service.confirm_url, &challenge)
                 .await
         }
         EmailedLink::PasswordReset => {
@@ -232,9 +237,13 @@ async fn magic_link(
     State(service): State<Arc<IdentityService>>,
     ClientIp(ip): ClientIp,
     session: Session,
+    uri: Uri,
+    headers: HeaderMap,
     Form(form): Form<EmailForm>,
 ) -> Response {
-    let send = email_a_link(&service, &session, &form, EmailedLink::MagicLink);
+    // A new account keeps the language it was made in (see `IdentityService::sign_up`).
+    let locale = request_locale(&uri, &headers, service.default_locale);
+    let send = email_a_link(&service, &session, &form, EmailedLink::MagicLink(locale));
     email_link_limited(&service, ip, &form.email, send).await
 }
 

@@ -285,6 +285,20 @@ impl SupabaseAuth {
         .await
     }
 
+    /// `PUT /user` with user metadata: `data`'s keys replace the user's (`null` removes one).
+    pub async fn update_user_data(
+        &self,
+        access_token: &str,
+        data: Value,
+    ) -> Result<AuthUser, AuthApiError> {
+        Self::call(
+            self.request(reqwest::Method::PUT, "/user")
+                .bearer_auth(access_token)
+                .json(&json!({"data": data})),
+        )
+        .await
+    }
+
     /// `PUT /user` with a new address: Supabase emails a link to the new address (and, with
     /// "secure email change", one to the current address too); the change takes effect once
     /// they are followed. With confirmation off the address changes at once, which the
@@ -343,10 +357,12 @@ impl SupabaseAuth {
         .await
     }
 
-    /// `POST /otp`: sends a magic sign-in link, creating the account when it does not exist.
+    /// `POST /otp`: sends a magic sign-in link, creating the account (with user metadata
+    /// `data`) when it does not exist.
     pub async fn send_magic_link(
         &self,
         email: &str,
+        data: Value,
         redirect_to: &str,
         code_challenge: &str,
     ) -> Result<(), AuthApiError> {
@@ -355,7 +371,7 @@ impl SupabaseAuth {
             "/otp",
             redirect_to,
             code_challenge,
-            json!({"email": email, "create_user": true}),
+            json!({"email": email, "data": data, "create_user": true}),
         ))
         .await
     }

@@ -3,15 +3,17 @@
 
 pub mod auth_twin;
 pub mod mail_twin;
+pub mod storage_twin;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
 
-/// The stand-in server: the Supabase API surface (like the Supabase CLI's gateway on 54321) and
-/// the mail twin under `/resend`, served by this process on its own port.
+/// The stand-in server: the Supabase API surface (like the Supabase CLI's gateway on 54321:
+/// Auth under `/auth/v1`, Storage under `/storage/v1`) and the mail twin under `/resend`,
+/// served by this process on its own port.
 pub struct StandIns {
     /// Where the stand-ins answer, e.g. `http://127.0.0.1:54321`.
     pub base_url: String,
@@ -36,7 +38,8 @@ pub fn api_key(role: &str, jwt_secret: &[u8]) -> String {
     format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
 }
 
-/// What the Auth twin needs beyond the stand-ins' own address and mail.
+/// What the Auth twin needs beyond the stand-ins' own address and mail. The Storage twin,
+/// served next to it, shares its database, secret and keys.
 pub struct AuthTwinSettings {
     pub pool: sqlx::PgPool,
     pub jwt_secret: Vec<u8>,
@@ -47,6 +50,9 @@ pub struct AuthTwinSettings {
     pub access_token_ttl: std::time::Duration,
     /// The server's shared outbound client, for the twin's mail to the mail twin.
     pub http: reqwest::Client,
+    /// Where the Storage twin keeps object bytes (`LOCAL_STORAGE_DIR`); a relative path is
+    /// taken from the working directory at start.
+    pub storage_dir: PathBuf,
 }
 
 impl std::fmt::Debug for AuthTwinSettings {
@@ -58,12 +64,13 @@ impl std::fmt::Debug for AuthTwinSettings {
             .field("mail_from", &self.mail_from)
             .field("autoconfirm", &self.autoconfirm)
             .field("access_token_ttl", &self.access_token_ttl)
+            .field("storage_dir", &self.storage_dir)
             .finish_non_exhaustive()
     }
 }
 
 /// Binds the stand-in port (0 picks a free one) on loopback and serves the stand-ins there:
-/// the mail twin always, the Auth twin when `auth` is given.
+/// the mail twin always, the Auth and Storage twins when `auth` is given.
 pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<StandIns> {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await.with_context(|| {
         format!(
@@ -74,7 +81,24 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
     let base_url = format!("http://{}", listener.local_addr()?);
     let mailbox = mail_twin::Mailbox::default();
     let mut router = Router::new().nest("/resend", mail_twin::router(mailbox.clone()));
+    let mut services = "Resend";
     if let Some(auth) = auth {
+        let storage_root = std::path::absolute(&auth.storage_dir).with_context(|| {
+            format!(
+                "cannot resolve the Storage twin's folder {} (LOCAL_STORAGE_DIR)",
+                auth.storage_dir.display()
+            )
+        })?;
+        router = router.nest(
+            "/storage/v1",
+            storage_twin::router(storage_twin::StorageTwinConfig {
+                pool: auth.pool.clone(),
+                jwt_secret: auth.jwt_secret.clone(),
+                anon_key: auth.anon_key.clone(),
+                root: storage_root,
+            }),
+        );
+        services = "Supabase Auth, Supabase Storage, Resend";
         let twin = auth_twin::AuthTwinConfig {
             pool: auth.pool,
             jwt_secret: auth.jwt_secret,
@@ -98,7 +122,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
             tracing::error!(%error, "the local stand-in server stopped");
         }
     });
-    tracing::info!("local stand-ins (Supabase Auth, Resend) at {base_url}");
+    tracing::info!("local stand-ins ({services}) at {base_url}");
     Ok(StandIns { base_url, mailbox })
 }
 
@@ -137,6 +161,7 @@ mod tests {
             autoconfirm: false,
             access_token_ttl: std::time::Duration::from_secs(60),
             http: crate::outbound::http_client(),
+            storage_dir: PathBuf::from(".data/storage"),
         };
         let debug = format!("{settings:?}");
         assert!(!debug.contains("twin-secret-bytes"), "{debug}");

@@ -3,7 +3,9 @@
 //! that guard Supabase's REST API decide what may change; the audit entry is written by the
 //! server in the same transaction.
 
-use app::identity::FullName;
+pub mod avatar;
+
+use app::{i18n::Locale, identity::FullName};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -20,10 +22,7 @@ pub async fn update_full_name(
     context: &AuditContext<'_>,
     full_name: Option<&FullName>,
 ) -> Result<bool, sqlx::Error> {
-    let Some(user_id) = claims["sub"]
-        .as_str()
-        .and_then(|sub| sub.parse::<uuid::Uuid>().ok())
-    else {
+    let Some(user_id) = subject(claims) else {
         return Ok(false);
     };
     let new_name = full_name.map(FullName::as_str);
@@ -56,4 +55,32 @@ pub async fn update_full_name(
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Records `locale` as the language of the user whose `claims` these are, as them. `Ok(true)`
+/// when it was not their language already.
+pub async fn set_locale(
+    pool: &PgPool,
+    claims: &serde_json::Value,
+    locale: Locale,
+) -> Result<bool, sqlx::Error> {
+    let Some(user_id) = subject(claims) else {
+        return Ok(false);
+    };
+    let mut tx = begin_as_user(pool, claims).await?;
+    let changed = sqlx::query!(
+        "update public.profiles set locale = $2 where id = $1 and locale is distinct from $2",
+        user_id,
+        locale.code()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(changed == 1)
+}
+
+/// The user the verified `claims` are of (`sub`).
+fn subject(claims: &serde_json::Value) -> Option<uuid::Uuid> {
+    claims["sub"].as_str()?.parse().ok()
 }

@@ -193,6 +193,10 @@ const GOOGLE: Setting = Setting {
     env: "RATE_LIMIT_GOOGLE",
     default: Quota::new(30, 15 * 60),
 };
+const AVATAR: Setting = Setting {
+    env: "RATE_LIMIT_AVATAR",
+    default: Quota::new(20, 3600),
+};
 
 /// The rate-limit part of the configuration: the store and every policy's quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,6 +214,8 @@ pub struct RateLimitSettings {
     pub email_link_per_ip: Quota,
     /// Starting a Google sign-in, per address.
     pub google: Quota,
+    /// Avatar uploads and removals, per user (each decodes a picture and calls Storage).
+    pub avatar: Quota,
 }
 
 impl Default for RateLimitSettings {
@@ -222,13 +228,14 @@ impl Default for RateLimitSettings {
             email_link: EMAIL_LINK.default,
             email_link_per_ip: EMAIL_LINK_PER_IP.default,
             google: GOOGLE.default,
+            avatar: AVATAR.default,
         }
     }
 }
 
 impl RateLimitSettings {
     /// Every variable this part of the configuration reads.
-    pub const VARIABLES: [&'static str; 7] = [
+    pub const VARIABLES: [&'static str; 8] = [
         "RATE_LIMIT_STORE",
         SIGN_IN.env,
         SIGN_IN_PER_IP.env,
@@ -236,6 +243,7 @@ impl RateLimitSettings {
         EMAIL_LINK.env,
         EMAIL_LINK_PER_IP.env,
         GOOGLE.env,
+        AVATAR.env,
     ];
 
     /// Reads `RATE_LIMIT_*` through `get` (trimmed, unset or empty = `None`); every invalid
@@ -269,6 +277,7 @@ impl RateLimitSettings {
             email_link: quota(EMAIL_LINK),
             email_link_per_ip: quota(EMAIL_LINK_PER_IP),
             google: quota(GOOGLE),
+            avatar: quota(AVATAR),
         }
     }
 }

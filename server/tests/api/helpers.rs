@@ -252,6 +252,13 @@ async fn spawn_app_with_options(
     // Each test's stand-ins (Supabase Auth and mail twins) on a free port.
     env.entry("LOCAL_SUPABASE_PORT".into())
         .or_insert_with(|| "0".into());
+    // The Storage twin's files in the system's temporary folder, not in the checkout.
+    env.entry("LOCAL_STORAGE_DIR".into()).or_insert_with(|| {
+        std::env::temp_dir()
+            .join("kilat-test-storage")
+            .to_string_lossy()
+            .into_owned()
+    });
     // Pages in English, which most tests read, unless a test asks for another default.
     env.entry("DEFAULT_LOCALE".into())
         .or_insert_with(|| "en".into());

@@ -196,3 +196,82 @@ async fn the_servers_own_refusals_answer_in_the_language_asked_for() {
             .contains("Permintaan terlalu besar")
     );
 }
+
+/// The language stored for `email`: on the profile (Kilat's own mail) and in the Supabase user
+/// metadata (Supabase's auth mail).
+async fn stored_locales(pool: &sqlx::PgPool, email: &str) -> (Option<String>, Option<String>) {
+    sqlx::query_as(
+        "select p.locale, u.raw_user_meta_data ->> 'locale'
+         from auth.users u join public.profiles p on p.id = u.id where u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_account_keeps_the_language_it_was_made_in_and_follows_the_switch_for_its_mail() {
+    let (app, pool) = spawn_app_with(&[]).await;
+    app.post_form("/locale", &[("locale", "id"), ("next", "/")])
+        .await;
+    app.sign_up_confirmed("ana@kilat.test", "Ana").await;
+    assert_eq!(
+        stored_locales(&pool, "ana@kilat.test").await,
+        (Some("id".into()), Some("id".into()))
+    );
+    let mailbox = app.page("/dev/mailbox").await;
+    assert!(
+        mailbox.contains("Konfirmasi alamat email Anda"),
+        "{mailbox}"
+    );
+    assert!(!mailbox.contains("Confirm your email address"));
+
+    // Switching while signed in moves both; the next auth mail is in English.
+    app.post_form("/locale", &[("locale", "en"), ("next", "/dashboard")])
+        .await;
+    assert_eq!(
+        stored_locales(&pool, "ana@kilat.test").await,
+        (Some("en".into()), Some("en".into()))
+    );
+    let stranger = app.other_browser();
+    let response = stranger
+        .post_form(
+            "/auth/forgot-password?lang=id",
+            &[("email", "ana@kilat.test")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let mailbox = app.page("/dev/mailbox").await;
+    assert!(mailbox.contains("Reset your password"), "{mailbox}");
+    assert!(!mailbox.contains("Atur ulang kata sandi"));
+
+    // A visitor's switch stores nothing.
+    stranger
+        .post_form("/locale", &[("locale", "id"), ("next", "/")])
+        .await;
+    assert_eq!(
+        stored_locales(&pool, "ana@kilat.test").await,
+        (Some("en".into()), Some("en".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_magic_link_makes_a_new_account_in_the_language_of_the_page_it_was_asked_from() {
+    let (app, pool) = spawn_app_with(&[]).await;
+    let response = app
+        .post_form("/auth/magic-link?lang=id", &[("email", "budi@kilat.test")])
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        stored_locales(&pool, "budi@kilat.test").await,
+        (Some("id".into()), Some("id".into()))
+    );
+    // A new address gets GoTrue's confirmation mail first, in the page's language.
+    let mailbox = app.page("/dev/mailbox").await;
+    assert!(
+        mailbox.contains("Konfirmasi alamat email Anda"),
+        "{mailbox}"
+    );
+    assert!(!mailbox.contains("Confirm your email address"));
+}

@@ -169,3 +169,25 @@ async fn every_page_has_one_title_and_description_for_previews_in_its_language()
     assert!(landing.contains("<title>Kilat</title>"));
     assert!(landing.contains(r#"<meta property="og:title" content="Kilat""#));
 }
+
+#[tokio::test]
+async fn link_previews_show_the_share_picture_by_its_absolute_address() {
+    let (app, _) = crate::helpers::spawn_app_with(&[("SITE_URL", "https://kilat.example")]).await;
+    for path in ["/?lang=id", "/pricing?lang=en", "/auth/login"] {
+        let html = app.page(path).await;
+        assert!(
+            html.contains(r#"<meta property="og:image" content="https://kilat.example/og.png""#),
+            "{path}: {html}"
+        );
+        assert_eq!(html.matches(r#"property="og:image""#).count(), 1, "{path}");
+        assert!(html.contains(r#"<meta name="twitter:card" content="summary_large_image""#));
+    }
+    let indonesian = app.page("/?lang=id").await;
+    assert!(indonesian.contains(r#"<meta property="og:image:alt" content="Logo petir Kilat"#));
+    // The picture is what the tags promise: a 1200 × 630 PNG (width and height in its IHDR).
+    let png = std::fs::read(crate::helpers::workspace_root().join("public/og.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let dimension = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((dimension(16), dimension(20)), (1200, 630));
+    assert!(png.len() < 100 * 1024, "a preview picture stays small");
+}

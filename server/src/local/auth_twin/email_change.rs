@@ -107,6 +107,7 @@ pub(super) async fn request(
                 otp,
                 redirect_to,
                 new_email: Some(new_email),
+                locale: mail::recipient_locale(user),
             },
         )
         .await?;

@@ -338,7 +338,10 @@ async fn the_owner_updates_only_the_editable_profile_columns() {
     .fetch_all(&world.db.pool)
     .await
     .unwrap();
-    assert_eq!(editable, ["avatar_path", "avatar_updated_at", "full_name"]);
+    assert_eq!(
+        editable,
+        ["avatar_path", "avatar_updated_at", "full_name", "locale"]
+    );
     let b_before = everything(&world.db.pool).await;
 
     let mut s = session(&world.db.pool, Who::User(a)).await;
@@ -363,6 +366,12 @@ async fn the_owner_updates_only_the_editable_profile_columns() {
         ))
         .await
         .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.exec("update public.profiles set locale = 'en'")
+            .await
+            .unwrap(),
         1
     );
     for set in [
@@ -405,6 +414,11 @@ async fn the_owner_updates_only_the_editable_profile_columns() {
         .await,
         "23514",
         "A: an avatar path in B's folder",
+    );
+    assert_sqlstate(
+        s.exec("update public.profiles set locale = 'fr'").await,
+        "23514",
+        "A: a language Kilat does not speak",
     );
     s.commit().await;
 

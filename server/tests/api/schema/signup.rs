@@ -121,6 +121,29 @@ async fn the_full_name_is_trimmed_falls_back_to_name_and_is_cut_rather_than_fail
 }
 
 #[tokio::test]
+async fn the_locale_signed_up_with_is_kept_and_an_unknown_one_ignored_rather_than_failing_signup() {
+    let db = TestDb::migrated().await;
+    let cases = [
+        (serde_json::json!({ "locale": "id" }), Some("id")),
+        (serde_json::json!({ "locale": "en" }), Some("en")),
+        (serde_json::json!({ "locale": "fr" }), None),
+        (serde_json::json!({ "locale": 7 }), None),
+        (serde_json::json!({}), None),
+    ];
+    for (n, (meta, expected)) in cases.into_iter().enumerate() {
+        let user = create_user(&db.pool, &format!("lang{n}@test.local"), meta.clone()).await;
+        assert_eq!(rows_of(&db.pool, user).await, (1, 1, 1, 1, 1), "{meta}");
+        let locale: Option<String> =
+            sqlx::query_scalar("select locale from public.profiles where id = $1")
+                .bind(user)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(locale.as_deref(), expected, "{meta}");
+    }
+}
+
+#[tokio::test]
 async fn deleting_an_account_removes_its_rows_but_keeps_its_payments_unlinked() {
     let db = TestDb::migrated().await;
     let user = create_user(&db.pool, "gone@test.local", serde_json::json!({})).await;

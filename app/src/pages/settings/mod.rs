@@ -1,3 +1,5 @@
+mod avatar;
+
 use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
 use crate::t;
@@ -53,9 +55,10 @@ pub fn SettingsPage() -> impl IntoView {
 fn Settings(user: CurrentUser) -> impl IntoView {
     let locale = use_locale();
     // For the profile island's first render on the server (see `ProfileCard`).
-    provide_context(user);
+    provide_context(user.clone());
     view! {
         <div class="space-y-6">
+            <avatar::AvatarCard user/>
             <ProfileCard/>
             <ChangeEmailCard/>
             <ChangePasswordCard/>

@@ -1,0 +1,243 @@
+//! `POST /api/profile/avatar` (a new picture: the raw file, or a form's `multipart/form-data`
+//! with the file in `avatar`) and `POST /api/profile/avatar/remove`. The settings page's script
+//! asks for JSON (`Accept: application/json`): the new URL, or the refusal's code and message in
+//! the page's language. A form posted without JavaScript goes back to settings with a notice or
+//! `?error=<code>`. Signed-in only, limited per person; the server-wide body limit for this path
+//! (`http_layers::AVATAR_BODY_LIMIT`) stops a larger body before it is read in full.
+
+use std::sync::Arc;
+
+use app::{
+    avatar::{AvatarError, MAX_BYTES, REMOVE_PATH, UPLOAD_PATH},
+    i18n::{Locale, request_locale},
+    identity::IdentityError,
+};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{FromRequest, Multipart, Request, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::{Avatars, Owner};
+use crate::{
+    audit::AuditContext,
+    auth::identity::IdentityService,
+    net::ClientIp,
+    ratelimit::{Policy, RateLimit, Subject},
+};
+
+/// Where a form posted without JavaScript returns.
+const SETTINGS: &str = "/dashboard/settings";
+
+#[derive(Clone)]
+struct AvatarRoutes {
+    identity: Arc<IdentityService>,
+    avatars: Arc<Avatars>,
+    limit: [Policy; 1],
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(
+    identity: Arc<IdentityService>,
+    avatars: Arc<Avatars>,
+    limit: Policy,
+) -> Router<S> {
+    Router::new()
+        .route(UPLOAD_PATH, post(upload))
+        .route(REMOVE_PATH, post(remove))
+        .with_state(AvatarRoutes {
+            identity,
+            avatars,
+            limit: [limit],
+        })
+}
+
+/// How the caller wants the answer.
+struct Answer {
+    json: bool,
+    locale: Locale,
+}
+
+impl Answer {
+    fn of(request: &Request, default: Locale) -> Self {
+        let json = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("application/json"));
+        Self {
+            json,
+            locale: request_locale(request.uri(), request.headers(), default),
+        }
+    }
+
+    fn refused(&self, error: AvatarError) -> Response {
+        let mut response = if self.json {
+            let status =
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = json!({ "code": error.code(), "message": error.message(self.locale) });
+            (status, Json(body)).into_response()
+        } else {
+            see_settings(&format!("error={}", error.code()))
+        };
+        if let AvatarError::RateLimited { retry_after_secs } = error {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
+    }
+
+    fn done(&self, url: Option<String>, notice: &str) -> Response {
+        if self.json {
+            Json(json!({ "url": url })).into_response()
+        } else {
+            see_settings(&format!("notice={notice}"))
+        }
+    }
+}
+
+fn see_settings(query: &str) -> Response {
+    Redirect::to(&format!("{SETTINGS}?{query}#avatar")).into_response()
+}
+
+/// The signed-in person and their address, once the per-person limit admits them.
+async fn admit(
+    routes: &AvatarRoutes,
+    session: &Session,
+    ip: std::net::IpAddr,
+) -> Result<(crate::auth::session::SignedIn, serde_json::Value, RateLimit), AvatarError> {
+    let (signed_in, claims) =
+        routes
+            .identity
+            .access(session)
+            .await
+            .map_err(|error| match error {
+                IdentityError::NotSignedIn => AvatarError::NotSignedIn,
+                _ => AvatarError::Unavailable,
+            })?;
+    let limit = routes
+        .identity
+        .limiter
+        .check(&routes.limit, &Subject::user(ip, signed_in.user_id))
+        .await;
+    if !limit.allowed {
+        return Err(AvatarError::RateLimited {
+            retry_after_secs: limit.retry_after_secs(),
+        });
+    }
+    Ok((signed_in, claims.raw, limit))
+}
+
+async fn upload(
+    State(routes): State<AvatarRoutes>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    request: Request,
+) -> Response {
+    let answer = Answer::of(&request, routes.identity.default_locale);
+    let user_agent = user_agent(request.headers());
+    let (signed_in, claims, limit) = match admit(&routes, &session, ip).await {
+        Ok(admitted) => admitted,
+        Err(error) => return answer.refused(error),
+    };
+    let file = match read_file(request).await {
+        Ok(file) => file,
+        Err(error) => return answer.refused(error),
+    };
+    let owner = Owner {
+        user_id: signed_in.user_id,
+        claims: &claims,
+        access_token: &signed_in.access_token,
+    };
+    let context = AuditContext {
+        actor: Some((signed_in.user_id, &signed_in.email)),
+        ip: Some(ip),
+        user_agent: user_agent.as_deref(),
+    };
+    let mut response = match routes.avatars.replace(&owner, &context, file).await {
+        Ok(url) => answer.done(Some(url), "avatar_saved"),
+        Err(error) => answer.refused(error),
+    };
+    limit.apply(response.headers_mut());
+    response
+}
+
+async fn remove(
+    State(routes): State<AvatarRoutes>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    request: Request,
+) -> Response {
+    let answer = Answer::of(&request, routes.identity.default_locale);
+    let user_agent = user_agent(request.headers());
+    let (signed_in, claims, limit) = match admit(&routes, &session, ip).await {
+        Ok(admitted) => admitted,
+        Err(error) => return answer.refused(error),
+    };
+    let owner = Owner {
+        user_id: signed_in.user_id,
+        claims: &claims,
+        access_token: &signed_in.access_token,
+    };
+    let context = AuditContext {
+        actor: Some((signed_in.user_id, &signed_in.email)),
+        ip: Some(ip),
+        user_agent: user_agent.as_deref(),
+    };
+    let mut response = match routes.avatars.remove(&owner, &context).await {
+        Ok(()) => answer.done(None, "avatar_removed"),
+        Err(error) => answer.refused(error),
+    };
+    limit.apply(response.headers_mut());
+    response
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)?
+        .to_str()
+        .ok()
+        .map(str::to_string)
+}
+
+/// The uploaded file: the `avatar` part of a multipart form, else the whole body. No more than
+/// one byte past [`MAX_BYTES`] is kept, enough to tell that it is too large.
+async fn read_file(request: Request) -> Result<Bytes, AvatarError> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
+    if !is_form {
+        let body = Bytes::from_request(request, &())
+            .await
+            .map_err(|_| AvatarError::Missing)?;
+        return if body.len() as u64 > MAX_BYTES {
+            Err(AvatarError::TooLarge)
+        } else {
+            Ok(body)
+        };
+    }
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|_| AvatarError::Missing)?;
+    while let Some(mut field) = form.next_field().await.map_err(|_| AvatarError::Missing)? {
+        if field.name() != Some("avatar") {
+            continue;
+        }
+        let mut file = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|_| AvatarError::Missing)? {
+            if (file.len() + chunk.len()) as u64 > MAX_BYTES {
+                return Err(AvatarError::TooLarge);
+            }
+            file.extend_from_slice(&chunk);
+        }
+        return Ok(Bytes::from(file));
+    }
+    Err(AvatarError::Missing)
+}
