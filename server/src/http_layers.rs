@@ -45,8 +45,6 @@ pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 pub const AVATAR_BODY_LIMIT: usize = app::avatar::MAX_BYTES as usize + 16 * 1024;
 /// Where webhook routes live: every route under it gets [`WEBHOOK_BODY_LIMIT`].
 pub const WEBHOOK_PATH_PREFIX: &str = "/webhooks/";
-/// The avatar upload route: the one route allowed [`AVATAR_BODY_LIMIT`].
-pub const AVATAR_UPLOAD_PATH: &str = "/api/profile/avatar";
 
 /// The classes of request body, each with its own limit. A route that needs another limit
 /// gets a class here, so every limit is in one place.
@@ -61,7 +59,7 @@ impl BodyClass {
     pub fn for_path(path: &str) -> Self {
         if path.starts_with(WEBHOOK_PATH_PREFIX) {
             BodyClass::Webhook
-        } else if path == AVATAR_UPLOAD_PATH {
+        } else if path == app::avatar::UPLOAD_PATH {
             BodyClass::Avatar
         } else {
             BodyClass::Form
@@ -452,9 +450,13 @@ mod tests {
             BodyClass::for_path("/webhooks/midtrans"),
             BodyClass::Webhook
         );
-        assert_eq!(BodyClass::for_path(AVATAR_UPLOAD_PATH), BodyClass::Avatar);
+        assert_eq!(
+            BodyClass::for_path(app::avatar::UPLOAD_PATH),
+            BodyClass::Avatar
+        );
         assert_eq!(BodyClass::Form.limit(), 64 * 1024);
         assert_eq!(BodyClass::Webhook.limit(), 64 * 1024);
-        assert_eq!(BodyClass::Avatar.limit(), 2 * 1024 * 1024);
+        // The picture's 2 MiB and a form's envelope around it.
+        assert_eq!(BodyClass::Avatar.limit(), (2048 + 16) * 1024);
     }
 }

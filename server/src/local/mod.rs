@@ -2,6 +2,7 @@
 //! production client is the code path every local run and test exercises. Never in production.
 
 pub mod auth_twin;
+pub mod gateway;
 pub mod mail_twin;
 pub mod storage_twin;
 

@@ -210,6 +210,12 @@ async fn hostile_files_are_refused_with_the_reason_in_the_persons_language() {
             "avatar_too_many_pixels",
             422,
         ),
+        (
+            "a 10000 x 9000 PNG (each side allowed, 90 megapixels not)",
+            png_declaring(10_000, 9_000),
+            "avatar_too_many_pixels",
+            422,
+        ),
         ("nothing", Vec::new(), "avatar_missing", 400),
     ];
     for (what, file, code, status) in cases {

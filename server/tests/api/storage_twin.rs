@@ -1484,3 +1484,115 @@ async fn policies_see_the_request_as_storage_describes_it_to_them() {
             .unwrap();
     assert_eq!(leaked, None);
 }
+
+/// The server's own Storage client against the twin: every call it offers, as a person and as
+/// the service role, and Storage's refusals read back with their real status.
+#[tokio::test]
+async fn the_servers_storage_client_speaks_the_protocol_the_twin_answers() {
+    use kilat_server::storage::{Caller, StorageClient, Upload};
+
+    let storage = spawn_storage().await;
+    let ana = storage.sign_up("client-ana@kilat.test").await;
+    let budi = storage.sign_up("client-budi@kilat.test").await;
+    let client = StorageClient::new(
+        http_client(),
+        &storage.base,
+        storage.anon_key.clone(),
+        storage.service_key.clone(),
+    );
+    let path = format!("{}/avatar", ana.id);
+    let upload = |bytes: &'static [u8]| Upload {
+        bucket: "avatars",
+        path: &path,
+        content_type: "image/png",
+        max_age: Duration::from_secs(300),
+        bytes: bytes.into(),
+    };
+    client
+        .upload(Caller::User(&ana.token), upload(b"first"))
+        .await
+        .unwrap();
+    // Upserted: the second upload replaces the first.
+    client
+        .upload(Caller::User(&ana.token), upload(b"second"))
+        .await
+        .unwrap();
+    assert_eq!(storage.rows(&path).await, 1);
+
+    let (bytes, content_type) = client
+        .download(Caller::Service, "avatars", &path)
+        .await
+        .unwrap();
+    assert_eq!(
+        (&bytes[..], content_type.as_str()),
+        (&b"second"[..], "image/png")
+    );
+    let own = client
+        .download(Caller::User(&ana.token), "avatars", &path)
+        .await
+        .unwrap();
+    assert_eq!(&own.0[..], b"second");
+
+    let url = client
+        .sign(
+            Caller::User(&ana.token),
+            "avatars",
+            &path,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(url.starts_with(&format!(
+        "{}/storage/v1/object/sign/avatars/{path}?token=",
+        storage.base
+    )));
+    let fetched = storage.client.get(&url).send().await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(&fetched.bytes().await.unwrap()[..], b"second");
+
+    let missing = format!("{}/avatar", budi.id);
+    let many = client
+        .sign_many(
+            Caller::Service,
+            "avatars",
+            &[&path, &missing],
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 2);
+    assert_eq!(many[0].0, path);
+    assert!(
+        many[0]
+            .1
+            .as_deref()
+            .is_some_and(|url| url.contains("token="))
+    );
+    assert_eq!(
+        (many[1].0.as_str(), many[1].1.as_deref()),
+        (missing.as_str(), None)
+    );
+
+    // Budi may not write into Ana's folder: the body's 403, not the HTTP 400, is the status.
+    let refused = client
+        .upload(Caller::User(&budi.token), upload(b"mine now"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(403), "{refused}");
+
+    client
+        .remove(Caller::User(&ana.token), "avatars", &[&path])
+        .await
+        .unwrap();
+    assert_eq!(storage.rows(&path).await, 0);
+    let gone = client
+        .sign(
+            Caller::User(&ana.token),
+            "avatars",
+            &path,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status(), Some(404), "{gone}");
+}

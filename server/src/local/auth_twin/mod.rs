@@ -42,7 +42,7 @@ use axum::{
     extract::{Request, State},
     http::StatusCode,
     middleware::{self, Next},
-    response::{IntoResponse, Response},
+    response::Response,
     routing::{get, post},
 };
 use serde::de::DeserializeOwned;
@@ -51,7 +51,6 @@ use sqlx::PgPool;
 
 use crate::{
     auth::jwt::{JwtSecret, TokenVerifier, VerifierConfig},
-    crypto::constant_time_eq,
     mail::Mailer,
 };
 use error::{ApiError, ApiResult};
@@ -159,42 +158,19 @@ fn is_open(method: &axum::http::Method, path: &str) -> bool {
         || path.ends_with(CONSENT_PAGE_PATH)
 }
 
-/// Supabase's gateway: the `apikey` header (or query parameter) must be the project's key.
+/// Supabase's gateway in front of every call but the open ones (see [`gateway::admit`]).
 async fn require_apikey(State(twin): State<Twin>, request: Request, next: Next) -> Response {
     if is_open(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
-    let from_header = request
-        .headers()
-        .get("apikey")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let from_query = || query_param(request.uri(), "apikey");
-    match from_header.or_else(from_query).filter(|k| !k.is_empty()) {
-        None => gateway_refusal(
-            "No API key found in request",
-            "No `apikey` request header or url param was found.",
-        ),
-        Some(key)
-            if !constant_time_eq(key.as_bytes(), twin.config.anon_key.as_bytes())
-                && !constant_time_eq(key.as_bytes(), twin.service_role_key.as_bytes()) =>
-        {
-            gateway_refusal(
-                "Invalid API key",
-                "Double check your Supabase `anon` or `service_role` API key.",
-            )
-        }
-        Some(_) => next.run(request).await,
+    let keys = crate::local::gateway::ApiKeys {
+        anon: &twin.config.anon_key,
+        service_role: &twin.service_role_key,
+    };
+    match crate::local::gateway::admit(&request, &keys) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal,
     }
-}
-
-/// The gateway's 401 (Supabase's API gateway answers these itself, in its own shape).
-fn gateway_refusal(message: &str, hint: &str) -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"message": message, "hint": hint})),
-    )
-        .into_response()
 }
 
 /// `GET /settings`.
@@ -406,12 +382,7 @@ fn check_mail_frequency(sent_at: Option<chrono::DateTime<chrono::Utc>>) -> ApiRe
     Ok(())
 }
 
-/// The first value of query parameter `name`.
-fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
-    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
+use crate::local::gateway::query_param;
 
 #[cfg(test)]
 mod tests {

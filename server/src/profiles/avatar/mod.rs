@@ -12,7 +12,7 @@ use std::time::Duration;
 use app::avatar::AvatarError;
 use axum::body::Bytes;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -108,10 +108,6 @@ impl Avatars {
         .fetch_one(&mut *tx)
         .await
         .map_err(database_failed)?;
-        sqlx::query("reset role")
-            .execute(&mut *tx)
-            .await
-            .map_err(database_failed)?;
         let entry = AuditEntry {
             action: AuditAction::AvatarUpdated,
             target_type: "user",
@@ -124,10 +120,7 @@ impl Avatars {
                 "replaced": before.is_some(),
             }),
         };
-        audit::record(&mut *tx, context, entry)
-            .await
-            .map_err(database_failed)?;
-        tx.commit().await.map_err(database_failed)?;
+        audit_and_commit(tx, context, entry).await?;
         self.urls.forget(&path);
         self.url(Caller::User(owner.access_token), &path, updated_at)
             .await
@@ -166,20 +159,13 @@ impl Avatars {
         .execute(&mut *tx)
         .await
         .map_err(database_failed)?;
-        sqlx::query("reset role")
-            .execute(&mut *tx)
-            .await
-            .map_err(database_failed)?;
         let entry = AuditEntry {
             action: AuditAction::AvatarRemoved,
             target_type: "user",
             target_id: &owner.user_id.to_string(),
             metadata: json!({}),
         };
-        audit::record(&mut *tx, context, entry)
-            .await
-            .map_err(database_failed)?;
-        tx.commit().await.map_err(database_failed)?;
+        audit_and_commit(tx, context, entry).await?;
         self.urls.forget(&path);
         Ok(())
     }
@@ -213,6 +199,23 @@ impl Avatars {
             }
         }
     }
+}
+
+/// Writes `entry` as the server (the audit log is not the person's to write) and commits the
+/// person's change with it.
+async fn audit_and_commit(
+    mut tx: Transaction<'static, Postgres>,
+    context: &AuditContext<'_>,
+    entry: AuditEntry<'_>,
+) -> Result<(), AvatarError> {
+    sqlx::query("reset role")
+        .execute(&mut *tx)
+        .await
+        .map_err(database_failed)?;
+    audit::record(&mut *tx, context, entry)
+        .await
+        .map_err(database_failed)?;
+    tx.commit().await.map_err(database_failed)
 }
 
 fn database_failed(error: sqlx::Error) -> AvatarError {

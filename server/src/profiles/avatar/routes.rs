@@ -105,12 +105,39 @@ fn see_settings(query: &str) -> Response {
     Redirect::to(&format!("{SETTINGS}?{query}#avatar")).into_response()
 }
 
-/// The signed-in person and their address, once the per-person limit admits them.
+/// A signed-in person the per-person limit let through, and where they call from.
+struct Admitted {
+    signed_in: crate::auth::session::SignedIn,
+    claims: serde_json::Value,
+    limit: RateLimit,
+    ip: std::net::IpAddr,
+    user_agent: Option<String>,
+}
+
+impl Admitted {
+    fn owner(&self) -> Owner<'_> {
+        Owner {
+            user_id: self.signed_in.user_id,
+            claims: &self.claims,
+            access_token: &self.signed_in.access_token,
+        }
+    }
+
+    fn context(&self) -> AuditContext<'_> {
+        AuditContext {
+            actor: Some((self.signed_in.user_id, &self.signed_in.email)),
+            ip: Some(self.ip),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+}
+
 async fn admit(
     routes: &AvatarRoutes,
     session: &Session,
     ip: std::net::IpAddr,
-) -> Result<(crate::auth::session::SignedIn, serde_json::Value, RateLimit), AvatarError> {
+    headers: &HeaderMap,
+) -> Result<Admitted, AvatarError> {
     let (signed_in, claims) =
         routes
             .identity
@@ -130,7 +157,13 @@ async fn admit(
             retry_after_secs: limit.retry_after_secs(),
         });
     }
-    Ok((signed_in, claims.raw, limit))
+    Ok(Admitted {
+        signed_in,
+        claims: claims.raw,
+        limit,
+        ip,
+        user_agent: user_agent(headers),
+    })
 }
 
 async fn upload(
@@ -140,8 +173,7 @@ async fn upload(
     request: Request,
 ) -> Response {
     let answer = Answer::of(&request, routes.identity.default_locale);
-    let user_agent = user_agent(request.headers());
-    let (signed_in, claims, limit) = match admit(&routes, &session, ip).await {
+    let admitted = match admit(&routes, &session, ip, request.headers()).await {
         Ok(admitted) => admitted,
         Err(error) => return answer.refused(error),
     };
@@ -149,21 +181,15 @@ async fn upload(
         Ok(file) => file,
         Err(error) => return answer.refused(error),
     };
-    let owner = Owner {
-        user_id: signed_in.user_id,
-        claims: &claims,
-        access_token: &signed_in.access_token,
-    };
-    let context = AuditContext {
-        actor: Some((signed_in.user_id, &signed_in.email)),
-        ip: Some(ip),
-        user_agent: user_agent.as_deref(),
-    };
-    let mut response = match routes.avatars.replace(&owner, &context, file).await {
+    let replaced = routes
+        .avatars
+        .replace(&admitted.owner(), &admitted.context(), file)
+        .await;
+    let mut response = match replaced {
         Ok(url) => answer.done(Some(url), "avatar_saved"),
         Err(error) => answer.refused(error),
     };
-    limit.apply(response.headers_mut());
+    admitted.limit.apply(response.headers_mut());
     response
 }
 
@@ -174,26 +200,19 @@ async fn remove(
     request: Request,
 ) -> Response {
     let answer = Answer::of(&request, routes.identity.default_locale);
-    let user_agent = user_agent(request.headers());
-    let (signed_in, claims, limit) = match admit(&routes, &session, ip).await {
+    let admitted = match admit(&routes, &session, ip, request.headers()).await {
         Ok(admitted) => admitted,
         Err(error) => return answer.refused(error),
     };
-    let owner = Owner {
-        user_id: signed_in.user_id,
-        claims: &claims,
-        access_token: &signed_in.access_token,
-    };
-    let context = AuditContext {
-        actor: Some((signed_in.user_id, &signed_in.email)),
-        ip: Some(ip),
-        user_agent: user_agent.as_deref(),
-    };
-    let mut response = match routes.avatars.remove(&owner, &context).await {
+    let removed = routes
+        .avatars
+        .remove(&admitted.owner(), &admitted.context())
+        .await;
+    let mut response = match removed {
         Ok(()) => answer.done(None, "avatar_removed"),
         Err(error) => answer.refused(error),
     };
-    limit.apply(response.headers_mut());
+    admitted.limit.apply(response.headers_mut());
     response
 }
 
