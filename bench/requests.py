@@ -3,7 +3,8 @@
 Signs a new account up (the server must run with LOCAL_AUTH_EMAIL_CONFIRMATION=false), then
 times requests over one keep-alive connection and prints Markdown table rows:
 the anonymous landing page, the signed-in dashboard (session lookup, token check and a
-user-scoped query under RLS, then SSR), the rate-limited Google start, and a password sign-in
+user-scoped query under RLS, then SSR), the same with an avatar (its signed URL reused from the
+cache), the rate-limited Google start, and a password sign-in
 (dominated by bcrypt in the Auth twin, as on Supabase). The server must run with rate-limit
 budgets large enough for these rounds (./scripts/bench sets them).
 
@@ -60,6 +61,24 @@ def server_fn_path(conn, base, page, name):
     return found.group(1)
 
 
+def upload_avatar(conn, base, cookie):
+    """Makes the share picture (public/og.png) the signed-in person's avatar."""
+    with open("public/og.png", "rb") as picture:
+        body = picture.read()
+    headers = {"Origin": base, "Accept": "application/json", "Content-Type": "image/png",
+               "Cookie": cookie}
+    conn.request("POST", "/api/profile/avatar", body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        sys.exit(f"the avatar upload answered {response.status}")
+
+
+def with_avatar(conn, base, cookie):
+    upload_avatar(conn, base, cookie)
+    return timed(conn, base, "GET", "/dashboard", ROUNDS, cookie)
+
+
 def timed(conn, base, method, path, rounds, cookie=None, form=None, expect=(200,)):
     samples = []
     for _ in range(rounds):
@@ -97,6 +116,8 @@ def main():
          lambda: timed(conn, base, "GET", "/", ROUNDS)),
         (f"signed-in `/dashboard` (session + token check + RLS query + SSR), p50 / p95 of {ROUNDS}",
          lambda: timed(conn, base, "GET", "/dashboard", ROUNDS, cookie)),
+        (f"signed-in `/dashboard` with an avatar (signed URL from the cache), p50 / p95 of {ROUNDS}",
+         lambda: with_avatar(conn, base, cookie)),
     ]
     where = only_limited_where or "in PostgreSQL"
     limited = [

@@ -17,8 +17,8 @@ pub struct ApiKeys<'a> {
     pub service_role: &'a str,
 }
 
-/// `Err` with the gateway's own 401 when `request` lacks one of `keys`.
-pub fn admit(request: &Request, keys: &ApiKeys<'_>) -> Result<(), Response> {
+/// The gateway's own 401 when `request` lacks one of `keys`; `None` lets it through.
+pub fn refusal_of(request: &Request, keys: &ApiKeys<'_>) -> Option<Response> {
     let from_header = request
         .headers()
         .get("apikey")
@@ -26,7 +26,7 @@ pub fn admit(request: &Request, keys: &ApiKeys<'_>) -> Result<(), Response> {
         .map(str::to_string);
     let from_query = || query_param(request.uri(), "apikey");
     match from_header.or_else(from_query).filter(|k| !k.is_empty()) {
-        None => Err(refusal(
+        None => Some(refusal(
             "No API key found in request",
             "No `apikey` request header or url param was found.",
         )),
@@ -34,12 +34,12 @@ pub fn admit(request: &Request, keys: &ApiKeys<'_>) -> Result<(), Response> {
             if !constant_time_eq(key.as_bytes(), keys.anon.as_bytes())
                 && !constant_time_eq(key.as_bytes(), keys.service_role.as_bytes()) =>
         {
-            Err(refusal(
+            Some(refusal(
                 "Invalid API key",
                 "Double check your Supabase `anon` or `service_role` API key.",
             ))
         }
-        Some(_) => Ok(()),
+        Some(_) => None,
     }
 }
 

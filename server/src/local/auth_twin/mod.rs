@@ -158,7 +158,8 @@ fn is_open(method: &axum::http::Method, path: &str) -> bool {
         || path.ends_with(CONSENT_PAGE_PATH)
 }
 
-/// Supabase's gateway in front of every call but the open ones (see [`gateway::admit`]).
+/// Supabase's gateway in front of every call but the open ones (see
+/// [`gateway::refusal_of`](crate::local::gateway::refusal_of)).
 async fn require_apikey(State(twin): State<Twin>, request: Request, next: Next) -> Response {
     if is_open(request.method(), request.uri().path()) {
         return next.run(request).await;
@@ -167,9 +168,9 @@ async fn require_apikey(State(twin): State<Twin>, request: Request, next: Next) 
         anon: &twin.config.anon_key,
         service_role: &twin.service_role_key,
     };
-    match crate::local::gateway::admit(&request, &keys) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+    match crate::local::gateway::refusal_of(&request, &keys) {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
     }
 }
 
