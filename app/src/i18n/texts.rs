@@ -314,12 +314,8 @@ pub struct Avatar {
     pub title: &'static str,
     pub lead: &'static str,
     pub current_alt: &'static str,
-    pub preview_alt: &'static str,
     pub choose: &'static str,
-    pub drop: &'static str,
     pub upload: &'static str,
-    /// Given the share sent so far, in percent.
-    pub uploading: fn(u32) -> String,
     pub saved: &'static str,
     pub removed: &'static str,
     pub remove: &'static str,
