@@ -43,6 +43,15 @@ pub struct AuditContext<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// The caller's browser (`User-Agent`) as a request names it, for [`AuditContext::user_agent`].
+pub fn user_agent(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::USER_AGENT)?
+        .to_str()
+        .ok()
+        .map(str::to_string)
+}
+
 /// One entry: the action, what it was done to (`target_type`, `target_id`) and its details.
 pub struct AuditEntry<'a> {
     pub action: AuditAction,

@@ -85,11 +85,7 @@ async fn request_origin() -> (Option<IpAddr>, Option<String>) {
 /// The caller's browser (`User-Agent`), for audit entries.
 async fn request_user_agent() -> Option<String> {
     let headers = leptos_axum::extract::<HeaderMap>().await.ok()?;
-    headers
-        .get(http::header::USER_AGENT)?
-        .to_str()
-        .ok()
-        .map(str::to_string)
+    crate::audit::user_agent(&headers)
 }
 
 /// The caller's address, from the one extractor ([`ClientIp`]).

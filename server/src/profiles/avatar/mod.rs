@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, AuditAction, AuditContext, AuditEntry},
+    auth::jwt::AccessClaims,
     db::user_scope::begin_as_user,
     storage::{Caller, StorageClient, StorageError, Upload},
 };
@@ -34,8 +35,7 @@ pub fn object_path(user: Uuid) -> String {
 /// The signed-in person a change is for: their verified claims (for the database) and their
 /// access token (for Storage).
 pub struct Owner<'a> {
-    pub user_id: Uuid,
-    pub claims: &'a serde_json::Value,
+    pub claims: &'a AccessClaims,
     pub access_token: &'a str,
 }
 
@@ -70,15 +70,15 @@ impl Avatars {
                 tracing::error!(%error, "the avatar check did not finish");
                 AvatarError::Unavailable
             })??;
-        let path = object_path(owner.user_id);
-        let mut tx = begin_as_user(&self.pool, owner.claims)
+        let path = object_path(owner.claims.sub);
+        let mut tx = begin_as_user(&self.pool, &owner.claims.raw)
             .await
             .map_err(database_failed)?;
         // One change at a time per person, across every server: the row stays locked until this
         // picture is stored and recorded, so the profile always names the last one stored.
         let before = sqlx::query_scalar!(
             "select avatar_path from public.profiles where id = $1 for update",
-            owner.user_id
+            owner.claims.sub
         )
         .fetch_optional(&mut *tx)
         .await
@@ -102,7 +102,7 @@ impl Avatars {
         let updated_at = sqlx::query_scalar!(
             r#"update public.profiles set avatar_path = $2, avatar_updated_at = now()
                where id = $1 returning avatar_updated_at as "updated_at!""#,
-            owner.user_id,
+            owner.claims.sub,
             path
         )
         .fetch_one(&mut *tx)
@@ -111,7 +111,7 @@ impl Avatars {
         let entry = AuditEntry {
             action: AuditAction::AvatarUpdated,
             target_type: "user",
-            target_id: &owner.user_id.to_string(),
+            target_id: &owner.claims.sub.to_string(),
             metadata: json!({
                 "content_type": picture.content_type,
                 "bytes": bytes,
@@ -134,12 +134,12 @@ impl Avatars {
         owner: &Owner<'_>,
         context: &AuditContext<'_>,
     ) -> Result<(), AvatarError> {
-        let mut tx = begin_as_user(&self.pool, owner.claims)
+        let mut tx = begin_as_user(&self.pool, &owner.claims.raw)
             .await
             .map_err(database_failed)?;
         let Some(path) = sqlx::query_scalar!(
             "select avatar_path from public.profiles where id = $1 for update",
-            owner.user_id
+            owner.claims.sub
         )
         .fetch_optional(&mut *tx)
         .await
@@ -154,7 +154,7 @@ impl Avatars {
             .map_err(storage_failed)?;
         sqlx::query!(
             "update public.profiles set avatar_path = null, avatar_updated_at = null where id = $1",
-            owner.user_id
+            owner.claims.sub
         )
         .execute(&mut *tx)
         .await
@@ -162,7 +162,7 @@ impl Avatars {
         let entry = AuditEntry {
             action: AuditAction::AvatarRemoved,
             target_type: "user",
-            target_id: &owner.user_id.to_string(),
+            target_id: &owner.claims.sub.to_string(),
             metadata: json!({}),
         };
         audit_and_commit(tx, context, entry).await?;

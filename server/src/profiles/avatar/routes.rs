@@ -25,8 +25,8 @@ use tower_sessions::Session;
 
 use super::{Avatars, Owner};
 use crate::{
-    audit::AuditContext,
-    auth::identity::IdentityService,
+    audit::{self, AuditContext},
+    auth::{identity::IdentityService, jwt::AccessClaims},
     net::ClientIp,
     ratelimit::{Policy, RateLimit, Subject},
 };
@@ -108,7 +108,7 @@ fn see_settings(query: &str) -> Response {
 /// A signed-in person the per-person limit let through, and where they call from.
 struct Admitted {
     signed_in: crate::auth::session::SignedIn,
-    claims: serde_json::Value,
+    claims: AccessClaims,
     limit: RateLimit,
     ip: std::net::IpAddr,
     user_agent: Option<String>,
@@ -117,7 +117,6 @@ struct Admitted {
 impl Admitted {
     fn owner(&self) -> Owner<'_> {
         Owner {
-            user_id: self.signed_in.user_id,
             claims: &self.claims,
             access_token: &self.signed_in.access_token,
         }
@@ -159,10 +158,10 @@ async fn admit(
     }
     Ok(Admitted {
         signed_in,
-        claims: claims.raw,
+        claims,
         limit,
         ip,
-        user_agent: user_agent(headers),
+        user_agent: audit::user_agent(headers),
     })
 }
 
@@ -214,14 +213,6 @@ async fn remove(
     };
     admitted.limit.apply(response.headers_mut());
     response
-}
-
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)?
-        .to_str()
-        .ok()
-        .map(str::to_string)
 }
 
 /// The uploaded file: the `avatar` part of a multipart form, else the whole body. No more than
