@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod avatar;
+pub mod billing;
 pub mod components;
 pub mod domain;
 pub mod i18n;

@@ -12,6 +12,7 @@ use crate::i18n::use_locale;
 use crate::pages::{
     admin::AdminPage,
     auth_error::AuthErrorPage,
+    billing::{BillingPage, CheckoutPage, OrderPage},
     dashboard::DashboardPage,
     dev_mailbox::DevMailboxPage,
     forgot_password::ForgotPasswordPage,
@@ -114,6 +115,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/auth/error") view=AuthErrorPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard/billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/order/:id") view=OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

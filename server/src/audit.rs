@@ -16,7 +16,12 @@ pub enum AuditAction {
     RoleChanged,
     PaymentSuccess,
     PaymentFailed,
+    PaymentExpired,
+    PaymentRefunded,
     SubscriptionChanged,
+    SubscriptionCanceled,
+    SubscriptionResumed,
+    SubscriptionLapsed,
 }
 
 impl AuditAction {
@@ -30,7 +35,12 @@ impl AuditAction {
             AuditAction::RoleChanged => "role.changed",
             AuditAction::PaymentSuccess => "payment.success",
             AuditAction::PaymentFailed => "payment.failed",
+            AuditAction::PaymentExpired => "payment.expired",
+            AuditAction::PaymentRefunded => "payment.refunded",
             AuditAction::SubscriptionChanged => "subscription.changed",
+            AuditAction::SubscriptionCanceled => "subscription.canceled",
+            AuditAction::SubscriptionResumed => "subscription.resumed",
+            AuditAction::SubscriptionLapsed => "subscription.lapsed",
         }
     }
 }

@@ -86,10 +86,10 @@ impl Feature {
         }
     }
 
-    /// Whether the server has this capability at all yet. Payments and AI have their own issues;
-    /// until they land, health and `env-check` must not claim they run anywhere.
+    /// Whether the server has this capability at all yet. AI has its own issue; until it
+    /// lands, health and `env-check` must not claim it runs anywhere.
     pub fn built(self) -> bool {
-        !matches!(self, Feature::Payments | Feature::Ai)
+        !matches!(self, Feature::Ai)
     }
 
     /// The variables that connect this feature to its real provider. Each inner list is one
@@ -100,7 +100,7 @@ impl Feature {
             Feature::Waitlist => &[&[]],
             Feature::Contact => &[&["RESEND_API_KEY", "MAIL_FROM", "CONTACT_TO_EMAIL"]],
             Feature::Payments => &[
-                &["MIDTRANS_SERVER_KEY", "MIDTRANS_CLIENT_KEY"],
+                &["MIDTRANS_SERVER_KEY"],
                 &["DOKU_CLIENT_ID", "DOKU_SECRET_KEY"],
             ],
             Feature::Ai => &[&["OPENAI_API_KEY"], &["ANTHROPIC_API_KEY"]],
@@ -170,6 +170,8 @@ pub struct Config {
     pub trusted_proxies: crate::net::TrustedProxies,
     /// `RATE_LIMIT_STORE` and `RATE_LIMIT_*`: where counters live and every policy's quota.
     pub rate_limits: crate::ratelimit::RateLimitSettings,
+    /// `PAYMENT_PROVIDER`, the gateway's keys, `PLAN_*` and `PAYMENT_EXPIRY_MINUTES`.
+    pub payments: crate::billing::settings::PaymentSettings,
     features: Vec<(Feature, FeatureState)>,
     /// `APP_ENV` was set (to either value): only then may the server listen beyond loopback.
     app_env_set: bool,
@@ -436,6 +438,7 @@ impl Config {
             })
             .unwrap_or_default();
         let rate_limits = crate::ratelimit::RateLimitSettings::from_lookup(get, &mut problems);
+        let payments = crate::billing::settings::PaymentSettings::from_lookup(get, &mut problems);
 
         let mut features = Vec::new();
         for feature in Feature::ALL {
@@ -469,7 +472,7 @@ impl Config {
         }
 
         let production_problems = if environment == Environment::Production {
-            production_problems(&get, &features, local_port)
+            production_problems(&get, &features, &payments, local_port)
         } else {
             Vec::new()
         };
@@ -487,6 +490,7 @@ impl Config {
                 avatar_url_ttl,
                 trusted_proxies,
                 rate_limits,
+                payments,
                 features,
                 app_env_set,
                 site_url_set,
@@ -553,6 +557,7 @@ const SUPABASE_CLI_ANON_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3
 fn production_problems(
     get: &impl Fn(&str) -> Option<String>,
     features: &[(Feature, FeatureState)],
+    payments: &crate::billing::settings::PaymentSettings,
     local_postgres_port: u16,
 ) -> Vec<String> {
     let mut problems = Vec::new();
@@ -611,6 +616,23 @@ fn production_problems(
                     .into(),
             );
         }
+    }
+
+    let payments_on = features
+        .iter()
+        .any(|(f, s)| *f == Feature::Payments && s.enabled());
+    if payments_on && payments.gateway.is_local_twin() {
+        problems.push(match payments.gateway.provider() {
+            app::domain::PaymentProvider::Midtrans => {
+                "payments need Midtrans in production (the local gateway twin is for development \
+                 only): set MIDTRANS_SERVER_KEY, or ENABLE_PAYMENTS=false"
+            }
+            app::domain::PaymentProvider::Doku => {
+                "payments need DOKU in production (the local gateway twin is for development \
+                 only): set DOKU_CLIENT_ID and DOKU_SECRET_KEY, or ENABLE_PAYMENTS=false"
+            }
+        }
+        .into());
     }
 
     let missing_mail: Vec<&str> = ["RESEND_API_KEY", "MAIL_FROM"]
@@ -963,6 +985,7 @@ mod tests {
             "LOCAL_STORAGE_DIR",
         ];
         names.extend(crate::ratelimit::RateLimitSettings::VARIABLES);
+        names.extend(crate::billing::settings::PaymentSettings::VARIABLES);
         for feature in Feature::ALL {
             names.push(feature.flag());
             names.extend(

@@ -44,7 +44,7 @@ pub const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 /// file itself to) and room for a form's multipart envelope around it.
 pub const AVATAR_BODY_LIMIT: usize = app::avatar::MAX_BYTES as usize + 16 * 1024;
 /// Where webhook routes live: every route under it gets [`WEBHOOK_BODY_LIMIT`].
-pub const WEBHOOK_PATH_PREFIX: &str = "/webhooks/";
+pub const WEBHOOK_PATH_PREFIX: &str = "/api/webhooks/";
 
 /// The classes of request body, each with its own limit. A route that needs another limit
 /// gets a class here, so every limit is in one place.
@@ -447,7 +447,7 @@ mod tests {
         assert_eq!(BodyClass::for_path("/auth/magic-link"), BodyClass::Form);
         assert_eq!(BodyClass::for_path("/api/sign_in123"), BodyClass::Form);
         assert_eq!(
-            BodyClass::for_path("/webhooks/midtrans"),
+            BodyClass::for_path("/api/webhooks/midtrans"),
             BodyClass::Webhook
         );
         assert_eq!(

@@ -29,7 +29,13 @@ use crate::{
         session,
         supabase_client::SupabaseAuth,
     },
-    config::{Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, MailTarget, SupabaseTarget},
+    billing::{
+        self, Billing, doku::DokuClient, gateway::GatewayClient, midtrans::MidtransClient,
+        orders::OrderWatch, settings::Gateway,
+    },
+    config::{
+        Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, Feature, MailTarget, SupabaseTarget,
+    },
     crawlers,
     db::{self, migrations::MIGRATOR},
     health, http_layers, listener,
@@ -56,6 +62,8 @@ pub struct AppState {
     pub identity: Arc<IdentityService>,
     /// The one rate limiter; capabilities name their policies (`ratelimit::Policy`).
     pub limiter: Arc<RateLimiter>,
+    /// Payments, unless switched off (`ENABLE_PAYMENTS=false`).
+    pub billing: Option<Arc<Billing>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -130,14 +138,39 @@ impl Application {
             }),
             SupabaseTarget::Hosted { .. } => None,
         };
+        let payments_on = config.feature(Feature::Payments).enabled();
+        let local_payments = (payments_on
+            && config.environment == Environment::Development
+            && config.payments.gateway.is_local_twin())
+        .then(|| local::PaymentTwinSettings {
+            twin: match &config.payments.gateway {
+                Gateway::Midtrans { server_key, .. } => local::PaymentTwin::Midtrans {
+                    server_key: server_key.clone(),
+                },
+                Gateway::Doku {
+                    client_id,
+                    secret_key,
+                    ..
+                } => local::PaymentTwin::Doku {
+                    client_id: client_id.clone(),
+                    secret_key: secret_key.clone(),
+                },
+            },
+            site_url: config.site_url.clone(),
+            http: http.clone(),
+        });
         let stand_ins = match (&config.supabase, &config.mail, config.environment) {
-            (_, _, Environment::Production)
-            | (SupabaseTarget::Hosted { .. }, MailTarget::Resend { .. }, _) => None,
+            (_, _, Environment::Production) => None,
             (SupabaseTarget::LocalTwin { port, .. }, _, _) => {
-                Some(local::start(*port, local_auth).await?)
+                Some(local::start(*port, local_auth, local_payments).await?)
             }
-            (SupabaseTarget::Hosted { .. }, MailTarget::LocalTwin { .. }, _) => {
-                Some(local::start(DEFAULT_LOCAL_SUPABASE_PORT, None).await?)
+            (SupabaseTarget::Hosted { .. }, MailTarget::Resend { .. }, _)
+                if local_payments.is_none() =>
+            {
+                None
+            }
+            (SupabaseTarget::Hosted { .. }, _, _) => {
+                Some(local::start(DEFAULT_LOCAL_SUPABASE_PORT, None, local_payments).await?)
             }
         };
         let mailer = match (&config.mail, &stand_ins) {
@@ -198,7 +231,7 @@ impl Application {
             config.avatar_url_ttl,
         ));
         let identity = Arc::new(IdentityService {
-            auth: SupabaseAuth::new(http, &supabase_url, anon_key),
+            auth: SupabaseAuth::new(http.clone(), &supabase_url, anon_key),
             verifier,
             pool: pool.clone(),
             confirm_url: format!("{}/auth/confirm", config.site_url),
@@ -208,6 +241,26 @@ impl Application {
             default_locale: config.default_locale,
             avatars: avatars.clone(),
         });
+        let billing = payments_on.then(|| {
+            let gateway = gateway_client(
+                &config.payments.gateway,
+                stand_ins
+                    .as_ref()
+                    .map(|stand_ins| stand_ins.base_url.as_str()),
+                http.clone(),
+            );
+            Arc::new(Billing {
+                pool: pool.clone(),
+                gateway,
+                catalogue: config.payments.catalogue,
+                checkout_ttl: config.payments.checkout_ttl,
+                site_url: config.site_url.clone(),
+                orders: OrderWatch::start(pool.clone()),
+            })
+        });
+        if let Some(billing) = &billing {
+            billing::reconcile::spawn_jobs(billing.clone());
+        }
         // Expired sessions and idle rate-limit buckets, swept by every instance (see
         // `db::maintenance` for why that is safe).
         db::maintenance::spawn_sweeper(pool.clone(), db::maintenance::SWEEP_INTERVAL);
@@ -219,6 +272,7 @@ impl Application {
             dev_mailbox: stand_ins.map(|stand_ins| stand_ins.mailbox),
             identity,
             limiter,
+            billing,
         };
         Ok(Self {
             listener,
@@ -248,6 +302,38 @@ impl Application {
     }
 }
 
+/// The configured gateway's client: its real hosts, or the local twin under `stand_ins`.
+fn gateway_client(
+    gateway: &Gateway,
+    stand_ins: Option<&str>,
+    http: reqwest::Client,
+) -> GatewayClient {
+    // A production server never has a twin (configuration refuses it); this address refuses
+    // every call instead of reaching anything.
+    let twin = |prefix: &str| {
+        stand_ins.map_or_else(
+            || "http://127.0.0.1:9".to_string(),
+            |base| format!("{base}{prefix}"),
+        )
+    };
+    match gateway {
+        Gateway::Midtrans { server_key, urls } => {
+            let (snap, api) = urls
+                .clone()
+                .unwrap_or_else(|| (twin("/midtrans"), twin("/midtrans")));
+            GatewayClient::Midtrans(MidtransClient::new(http, server_key, &snap, &api))
+        }
+        Gateway::Doku {
+            client_id,
+            secret_key,
+            api_url,
+        } => {
+            let api = api_url.clone().unwrap_or_else(|| twin("/doku"));
+            GatewayClient::Doku(DokuClient::new(http, client_id, secret_key, &api))
+        }
+    }
+}
+
 /// The app's routes, worked out once per process. Working them out renders the app with resource
 /// loading switched off for the whole process (leptos-rs/leptos#4773): a page that another server
 /// in this process (the tests start many) was rendering meanwhile would never answer.
@@ -269,12 +355,23 @@ fn router(state: AppState) -> Router {
         let storage_origin = app::StorageOrigin(
             http_layers::origin_of(state.identity.auth.base_url()).unwrap_or_default(),
         );
+        let catalogue = state.config.payments.catalogue;
+        let billing_desk = state.billing.clone().map(|billing| {
+            Arc::new(billing::desk::RequestBilling::new(
+                state.identity.clone(),
+                billing,
+            )) as Arc<dyn app::billing::BillingDesk>
+        });
         let status: Arc<dyn app::status::StatusProbe> = Arc::new(health::HealthCheck {
             pool: state.pool.clone(),
             config: state.config.clone(),
         });
         move || {
             provide_context(default_locale);
+            provide_context(catalogue);
+            if let Some(desk) = &billing_desk {
+                provide_context(desk.clone());
+            }
             provide_context(site_url.clone());
             provide_context(storage_origin.clone());
             provide_context(status.clone());
@@ -316,6 +413,15 @@ fn router(state: AppState) -> Router {
             state.config.secure_cookies(),
         ))
         .merge(crawlers::router(&state.config.site_url))
+        .merge(match &state.billing {
+            Some(billing) => billing::routes::router(
+                state.identity.clone(),
+                billing.clone(),
+                Policy::new("checkout", KeyKind::User, state.config.rate_limits.checkout),
+            )
+            .merge(billing::webhooks::router(billing.clone())),
+            None => Router::new(),
+        })
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())

@@ -8,7 +8,7 @@ mod database_enum;
 pub mod plan;
 
 pub use database_enum::UnknownVariant;
-pub use plan::Plan;
+pub use plan::{Plan, PlanCatalogue};
 
 database_enum! {
     /// Where a subscription stands. `expired`: the paid period ended and nobody paid again.

@@ -208,6 +208,93 @@ pub fn format_count(n: u64, locale: Locale) -> String {
     )
 }
 
+/// Indonesia's western time (UTC+7), in which dates are shown: the market's main zone, named
+/// on every time so nobody elsewhere misreads it.
+const WIB_OFFSET_SECS: i64 = 7 * 3600;
+
+/// The calendar date of a moment (seconds since 1970, UTC) in WIB: `3 Desember 2026` /
+/// `3 December 2026`.
+pub fn format_date(unix_secs: i64, locale: Locale) -> String {
+    let (year, month, day, _, _) = wib_civil(unix_secs);
+    format!("{day} {} {year}", month_name(month, locale))
+}
+
+/// A moment with its time of day in WIB: `3 Desember 2026 14.05 WIB` / `3 December 2026,
+/// 14:05 WIB`.
+pub fn format_datetime(unix_secs: i64, locale: Locale) -> String {
+    let (year, month, day, hour, minute) = wib_civil(unix_secs);
+    let month = month_name(month, locale);
+    match locale {
+        Locale::Id => format!("{day} {month} {year} {hour:02}.{minute:02} WIB"),
+        Locale::En => format!("{day} {month} {year}, {hour:02}:{minute:02} WIB"),
+    }
+}
+
+fn month_name(month: u32, locale: Locale) -> &'static str {
+    const ID: [&str; 12] = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let index = (month.clamp(1, 12) - 1) as usize;
+    match locale {
+        Locale::Id => ID[index],
+        Locale::En => EN[index],
+    }
+}
+
+/// Year, month (1-12), day, hour and minute of a moment in WIB (the proleptic Gregorian
+/// calendar; days from the epoch by Howard Hinnant's `civil_from_days`).
+fn wib_civil(unix_secs: i64) -> (i64, u32, u32, u32, u32) {
+    let local = unix_secs.saturating_add(WIB_OFFSET_SECS);
+    let days = local.div_euclid(86_400);
+    let secs_of_day = local.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        (secs_of_day / 3600) as u32,
+        (secs_of_day % 3600 / 60) as u32,
+    )
+}
+
 fn group_thousands(n: u64, separator: char) -> String {
     let digits = n.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
@@ -222,7 +309,24 @@ fn group_thousands(n: u64, separator: char) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Locale, cookie_value, format_count, format_idr};
+    use super::{Locale, cookie_value, format_count, format_date, format_datetime, format_idr};
+
+    #[test]
+    fn dates_are_written_in_wib_the_way_each_language_writes_them() {
+        // 2026-12-03T17:05:00Z is 4 December 00:05 in Jakarta.
+        let at = 1_796_317_500;
+        assert_eq!(format_date(at, Locale::Id), "4 Desember 2026");
+        assert_eq!(format_date(at, Locale::En), "4 December 2026");
+        assert_eq!(format_datetime(at, Locale::Id), "4 Desember 2026 00.05 WIB");
+        assert_eq!(
+            format_datetime(at, Locale::En),
+            "4 December 2026, 00:05 WIB"
+        );
+        // Leap day, the epoch, and before it.
+        assert_eq!(format_date(1_709_164_800, Locale::En), "29 February 2024");
+        assert_eq!(format_datetime(0, Locale::En), "1 January 1970, 07:00 WIB");
+        assert_eq!(format_date(-86_400, Locale::En), "31 December 1969");
+    }
 
     #[test]
     fn the_address_beats_the_cookie_which_beats_the_header_which_beats_the_default() {

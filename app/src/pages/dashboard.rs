@@ -46,6 +46,7 @@ fn Overview(user: CurrentUser) -> impl IntoView {
                 <h2 class="text-sm font-medium text-slate-500 dark:text-slate-400">{t!(locale, dashboard.plan_title)}</h2>
                 <p data-testid="plan" class="mt-2 text-2xl font-bold">{user.plan.name()}</p>
                 <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{t!(locale, dashboard.plan_lead)}</p>
+                <div class="mt-4"><ButtonLink href=crate::billing::BILLING_PAGE>{t!(locale, billing.billing_title)}</ButtonLink></div>
             </Card>
             <Card>
                 <h2 class="text-sm font-medium text-slate-500 dark:text-slate-400">{t!(locale, dashboard.account_title)}</h2>

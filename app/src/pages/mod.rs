@@ -5,6 +5,7 @@ pub const PUBLIC_PATHS: [&str; 5] = ["/", "/pricing", "/terms", "/privacy", "/st
 
 pub mod admin;
 pub mod auth_error;
+pub mod billing;
 pub mod dashboard;
 pub mod dev_mailbox;
 pub mod forgot_password;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use crate::components::form::{Alert, AlertKind};
 use crate::components::icons::{Icon, Svg};
 use crate::components::ui::{Badge, ButtonLink, Card};
-use crate::domain::Plan;
+use crate::domain::{Plan, PlanCatalogue};
 use crate::i18n::{Locale, format_count, format_idr, use_locale};
 use crate::t;
 
@@ -13,7 +13,7 @@ pub const POPULAR: Plan = Plan::Pro;
 
 /// What a plan's AI allowance means, in one line.
 pub fn plan_summary(plan: Plan, locale: Locale) -> String {
-    match plan.monthly_ai_tokens() {
+    match PlanCatalogue::current().monthly_ai_tokens(plan) {
         Some(0) => t!(locale, landing.plan_without_ai).to_string(),
         Some(tokens) => t!(locale, landing.plan_with_tokens)(&format_count(tokens, locale)),
         None => t!(locale, landing.plan_unlimited).to_string(),
@@ -26,13 +26,13 @@ pub fn MonthlyPrice(plan: Plan) -> impl IntoView {
     let locale = use_locale();
     view! {
         <p class="mt-4">
-            <span class="text-3xl font-bold">{format_idr(plan.monthly_price_idr(), locale)}</span>
+            <span class="text-3xl font-bold">{format_idr(PlanCatalogue::current().monthly_price_idr(plan), locale)}</span>
             <span class="text-sm text-slate-500 dark:text-slate-400">" "{t!(locale, common.per_month)}</span>
         </p>
     }
 }
 
-/// `/pricing`: the plans side by side, from the one price catalogue (`Plan`).
+/// `/pricing`: the plans side by side, from the one price catalogue (`PlanCatalogue`).
 #[component]
 pub fn PricingPage() -> impl IntoView {
     let locale = use_locale();
@@ -42,7 +42,7 @@ pub fn PricingPage() -> impl IntoView {
             <h1 class="text-center text-4xl font-extrabold tracking-tight">{t!(locale, pricing.title)}</h1>
             <p class="mx-auto mt-4 max-w-2xl text-center text-slate-600 dark:text-slate-300">{t!(locale, pricing.lead)}</p>
             <div class="mx-auto mt-8 max-w-3xl">
-                <Alert kind=AlertKind::Info>{t!(locale, pricing.paid_soon)}</Alert>
+                <Alert kind=AlertKind::Info>{t!(locale, pricing.payment_note)}</Alert>
             </div>
             <div class="mt-10 grid gap-6 md:grid-cols-2 lg:grid-cols-4" data-testid="plans">
                 {Plan::ALL.iter().map(|&plan| view! { <PlanColumn plan/> }).collect_view()}
@@ -81,7 +81,10 @@ fn PlanColumn(plan: Plan) -> impl IntoView {
                 })}
             </ul>
             <div class="mt-6">
-                <ButtonLink href="/auth/sign-up" primary=popular>
+                <ButtonLink
+                    href=if free { "/auth/sign-up".to_string() } else { format!("/checkout?plan={}", plan.as_db()) }
+                    primary=popular
+                >
                     {if free { t!(locale, pricing.start_free) } else { t!(locale, pricing.start) }}
                 </ButtonLink>
             </div>

@@ -295,10 +295,15 @@ async fn update_password(
     Redirect::to("/auth/login?reset=1").into_response()
 }
 
-/// In front of `/dashboard/**`: anonymous visitors go to sign-in and come back afterwards.
+/// In front of `/dashboard/**`, `/checkout` and `/order/**`: anonymous visitors go to sign-in
+/// and come back afterwards.
 pub async fn require_sign_in(session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path == "/dashboard" || path.starts_with("/dashboard/") {
+    if path == "/dashboard"
+        || path.starts_with("/dashboard/")
+        || path == "/checkout"
+        || path.starts_with("/order/")
+    {
         let signed_in = session::signed_in(&session).await.ok().flatten();
         if signed_in.is_none() {
             let target = request

@@ -2,8 +2,12 @@
 //! production client is the code path every local run and test exercises. Never in production.
 
 pub mod auth_twin;
+pub mod doku_twin;
 pub mod gateway;
+pub mod hosted_checkout;
 pub mod mail_twin;
+pub mod midtrans_twin;
+pub mod payment_notifier;
 pub mod storage_twin;
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -70,9 +74,38 @@ impl std::fmt::Debug for AuthTwinSettings {
     }
 }
 
+/// The payment gateway twin to serve, with the keys the server uses too.
+pub enum PaymentTwin {
+    Midtrans {
+        server_key: String,
+    },
+    Doku {
+        client_id: String,
+        secret_key: String,
+    },
+}
+
+/// What the payment twin needs beyond its keys.
+pub struct PaymentTwinSettings {
+    pub twin: PaymentTwin,
+    /// Our public address (`SITE_URL`): notifications go to its webhook routes.
+    pub site_url: String,
+    pub http: reqwest::Client,
+}
+
+/// The gateways retry a refused notification over hours (Midtrans 2 min to 3.5 h, DOKU 30 min
+/// to 12 h); locally every wait is this many times shorter, so a retry is seen while
+/// developing.
+const LOCAL_RETRY_SPEEDUP: u32 = 60;
+
 /// Binds the stand-in port (0 picks a free one) on loopback and serves the stand-ins there:
-/// the mail twin always, the Auth and Storage twins when `auth` is given.
-pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<StandIns> {
+/// the mail twin always, the Auth and Storage twins when `auth` is given, the payment gateway
+/// twin when `payments` is.
+pub async fn start(
+    port: u16,
+    auth: Option<AuthTwinSettings>,
+    payments: Option<PaymentTwinSettings>,
+) -> anyhow::Result<StandIns> {
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await.with_context(|| {
         format!(
             "cannot listen on 127.0.0.1:{port} for the local stand-ins (is another Kilat or the \
@@ -82,7 +115,56 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
     let base_url = format!("http://{}", listener.local_addr()?);
     let mailbox = mail_twin::Mailbox::default();
     let mut router = Router::new().nest("/resend", mail_twin::router(mailbox.clone()));
-    let mut services = "Resend";
+    let mut services = vec!["Resend"];
+    if let Some(payments) = payments {
+        let compressed = |delays: &[std::time::Duration]| {
+            delays
+                .iter()
+                .map(|delay| *delay / LOCAL_RETRY_SPEEDUP)
+                .collect()
+        };
+        match payments.twin {
+            PaymentTwin::Midtrans { server_key } => {
+                router = router.nest(
+                    "/midtrans",
+                    midtrans_twin::router(midtrans_twin::MidtransTwinConfig {
+                        server_key,
+                        notification_url: format!(
+                            "{}{}",
+                            payments.site_url,
+                            crate::billing::MIDTRANS_WEBHOOK_PATH
+                        ),
+                        public_url: format!("{base_url}/midtrans"),
+                        http: payments.http,
+                        retry_delays: compressed(&midtrans_twin::RETRY_DELAYS),
+                    }),
+                );
+                services.push("Midtrans");
+            }
+            PaymentTwin::Doku {
+                client_id,
+                secret_key,
+            } => {
+                router = router.nest(
+                    "/doku",
+                    doku_twin::router(doku_twin::DokuTwinConfig {
+                        client_id,
+                        secret_key,
+                        notification_url: format!(
+                            "{}{}",
+                            payments.site_url,
+                            crate::billing::DOKU_WEBHOOK_PATH
+                        ),
+                        notification_target_path: crate::billing::DOKU_WEBHOOK_PATH.into(),
+                        public_url: format!("{base_url}/doku"),
+                        http: payments.http,
+                        retry_delays: compressed(&doku_twin::RETRY_DELAYS),
+                    }),
+                );
+                services.push("DOKU");
+            }
+        }
+    }
     if let Some(auth) = auth {
         let storage_root = std::path::absolute(&auth.storage_dir).with_context(|| {
             format!(
@@ -99,7 +181,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
                 root: storage_root,
             }),
         );
-        services = "Supabase Auth, Supabase Storage, Resend";
+        services.extend(["Supabase Auth", "Supabase Storage"]);
         let twin = auth_twin::AuthTwinConfig {
             pool: auth.pool,
             jwt_secret: auth.jwt_secret,
@@ -123,7 +205,7 @@ pub async fn start(port: u16, auth: Option<AuthTwinSettings>) -> anyhow::Result<
             tracing::error!(%error, "the local stand-in server stopped");
         }
     });
-    tracing::info!("local stand-ins ({services}) at {base_url}");
+    tracing::info!("local stand-ins ({}) at {base_url}", services.join(", "));
     Ok(StandIns { base_url, mailbox })
 }
 

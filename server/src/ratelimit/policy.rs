@@ -198,6 +198,11 @@ const AVATAR: Setting = Setting {
     default: Quota::new(20, 3600),
 };
 
+const CHECKOUT: Setting = Setting {
+    env: "RATE_LIMIT_CHECKOUT",
+    default: Quota::new(5, 15 * 60),
+};
+
 /// The rate-limit part of the configuration: the store and every policy's quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimitSettings {
@@ -216,6 +221,8 @@ pub struct RateLimitSettings {
     pub google: Quota,
     /// Avatar uploads and removals, per user (each decodes a picture and calls Storage).
     pub avatar: Quota,
+    /// Starting a checkout, per user (each creates a payment and calls the gateway).
+    pub checkout: Quota,
 }
 
 impl Default for RateLimitSettings {
@@ -229,13 +236,14 @@ impl Default for RateLimitSettings {
             email_link_per_ip: EMAIL_LINK_PER_IP.default,
             google: GOOGLE.default,
             avatar: AVATAR.default,
+            checkout: CHECKOUT.default,
         }
     }
 }
 
 impl RateLimitSettings {
     /// Every variable this part of the configuration reads.
-    pub const VARIABLES: [&'static str; 8] = [
+    pub const VARIABLES: [&'static str; 9] = [
         "RATE_LIMIT_STORE",
         SIGN_IN.env,
         SIGN_IN_PER_IP.env,
@@ -244,6 +252,7 @@ impl RateLimitSettings {
         EMAIL_LINK_PER_IP.env,
         GOOGLE.env,
         AVATAR.env,
+        CHECKOUT.env,
     ];
 
     /// Reads `RATE_LIMIT_*` through `get` (trimmed, unset or empty = `None`); every invalid
@@ -278,6 +287,7 @@ impl RateLimitSettings {
             email_link_per_ip: quota(EMAIL_LINK_PER_IP),
             google: quota(GOOGLE),
             avatar: quota(AVATAR),
+            checkout: quota(CHECKOUT),
         }
     }
 }

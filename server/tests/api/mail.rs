@@ -19,7 +19,7 @@ fn welcome(to: &str) -> Email {
 
 #[tokio::test]
 async fn the_resend_client_delivers_to_the_local_twin_once_per_idempotency_key() {
-    let stand_ins = local::start(0, None).await.unwrap();
+    let stand_ins = local::start(0, None, None).await.unwrap();
     let mailer = Mailer::new(
         http_client(),
         format!("{}/resend", stand_ins.base_url),
@@ -48,7 +48,7 @@ async fn the_resend_client_delivers_to_the_local_twin_once_per_idempotency_key()
 
 #[tokio::test]
 async fn the_twin_refuses_what_resend_refuses() {
-    let stand_ins = local::start(0, None).await.unwrap();
+    let stand_ins = local::start(0, None, None).await.unwrap();
     let resend = format!("{}/resend", stand_ins.base_url);
     let bad_address = Mailer::new(http_client(), &resend, "re_test")
         .send(&welcome("not-an-address"), "k1")

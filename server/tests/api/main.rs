@@ -6,6 +6,7 @@ mod admin_bootstrap;
 mod auth_messages;
 mod auth_twin;
 mod avatars;
+mod billing;
 mod cli;
 mod client_ip;
 mod database_enums;

@@ -22,7 +22,10 @@ async fn pricing_shows_every_plan_at_the_catalogue_price_in_both_languages() {
         assert!(html.contains(&format!(r#"<html lang="{}""#, locale.code())));
         for &plan in Plan::ALL {
             assert!(html.contains(plan.name()), "{plan:?}");
-            let price = format_idr(plan.monthly_price_idr(), locale);
+            let price = format_idr(
+                app::domain::PlanCatalogue::default().monthly_price_idr(plan),
+                locale,
+            );
             assert!(html.contains(&price), "{plan:?} at {price}");
         }
         assert!(

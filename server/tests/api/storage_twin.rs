@@ -79,6 +79,7 @@ async fn spawn_storage() -> Storage {
             http: http_client(),
             storage_dir: root.clone(),
         }),
+        None,
     )
     .await
     .expect("the stand-ins start");

@@ -51,12 +51,18 @@ async fn the_landing_page_links_to_real_pages() {
 }
 
 #[tokio::test]
-async fn the_dashboard_does_not_promise_billing_that_does_not_exist_yet() {
+async fn the_dashboard_leads_to_billing_and_the_pricing_page_to_checkout() {
     let (app, _) = spawn_app_with(&[NO_CONFIRMATION]).await;
     app.sign_up_signed_in("ana@kilat.id", "Ana").await;
     let page = app.page("/dashboard").await;
-    assert!(!page.contains("Upgrade, cancel or resume"), "{page}");
-    assert!(page.contains("coming soon"), "{page}");
+    assert!(page.contains("href=\"/dashboard/billing\""), "{page}");
+    let pricing = app.page("/pricing").await;
+    for plan in ["BASIC", "PRO", "ULTIMATE"] {
+        assert!(
+            pricing.contains(&format!("href=\"/checkout?plan={plan}\"")),
+            "{plan}: {pricing}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,388 @@
+//! The signed-in billing routes:
+//! - `POST /api/billing/checkout` (form `plan=PRO`): opens or hands back the checkout and
+//!   sends the person to the gateway's page (303), or answers `{url, payment_id}` to
+//!   `Accept: application/json`. Limited per person (`RATE_LIMIT_CHECKOUT`, 5 per 15 minutes).
+//! - `POST /api/billing/cancel` and `/api/billing/resume`: back to the billing page with a
+//!   notice, or the refusal's code.
+//! - `GET /api/billing/orders/{id}`: an order's status as JSON (the order page's fallback), and
+//!   `GET /api/billing/orders/{id}/events`: the same as server-sent events, one per change,
+//!   until the order is final. Someone else's order, or none, is 404 either way.
+//!
+//! Form bodies are held to the form class's limit (`http_layers::FORM_BODY_LIMIT`).
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use app::{
+    billing::{BILLING_PAGE, BillingError, CANCEL_PATH, CHECKOUT_PATH, RESUME_PATH},
+    domain::Plan,
+    i18n::{Locale, request_locale},
+    identity::IdentityError,
+};
+use axum::{
+    Json, Router,
+    extract::{Form, Path, State},
+    http::{HeaderMap, StatusCode, Uri, header},
+    response::{
+        IntoResponse, Redirect, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    Billing,
+    checkout::{Buyer, CheckoutError},
+    orders::{self, Order},
+    subscriptions::{self, CancelError},
+};
+use crate::{
+    audit::{self, AuditContext},
+    auth::{identity::IdentityService, session::SignedIn},
+    net::ClientIp,
+    ratelimit::{Policy, Subject},
+};
+
+/// The longest an order page's event stream stays open; the page reconnects if it is still
+/// open (browsers' `EventSource` does that by itself).
+const STREAM_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Clone)]
+struct BillingRoutes {
+    identity: Arc<IdentityService>,
+    billing: Arc<Billing>,
+    checkout_limit: [Policy; 1],
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(
+    identity: Arc<IdentityService>,
+    billing: Arc<Billing>,
+    checkout_limit: Policy,
+) -> Router<S> {
+    Router::new()
+        .route(CHECKOUT_PATH, post(checkout))
+        .route(CANCEL_PATH, post(cancel))
+        .route(RESUME_PATH, post(resume))
+        .route("/api/billing/orders/{id}", get(order_status))
+        .route("/api/billing/orders/{id}/events", get(order_events))
+        .with_state(BillingRoutes {
+            identity,
+            billing,
+            checkout_limit: [checkout_limit],
+        })
+}
+
+/// How the caller wants the answer: JSON for scripts, a redirect for a form.
+struct Answer {
+    json: bool,
+    locale: Locale,
+}
+
+impl Answer {
+    fn of(uri: &Uri, headers: &HeaderMap, default: Locale) -> Self {
+        let json = headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("application/json"));
+        Self {
+            json,
+            locale: request_locale(uri, headers, default),
+        }
+    }
+
+    /// The refusal: JSON, or back to `page` with `?error=<code>`.
+    fn refused(&self, error: BillingError, page: &str) -> Response {
+        let mut response = if self.json {
+            let status =
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = json!({ "code": error.code(), "message": error.message(self.locale) });
+            (status, Json(body)).into_response()
+        } else {
+            let separator = if page.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!("{page}{separator}error={}", error.code())).into_response()
+        };
+        if let BillingError::RateLimited { retry_after_secs } = error {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
+    }
+}
+
+async fn signed_in(
+    identity: &IdentityService,
+    session: &Session,
+) -> Result<(SignedIn, crate::auth::jwt::AccessClaims), BillingError> {
+    identity.access(session).await.map_err(|error| match error {
+        IdentityError::NotSignedIn => BillingError::NotSignedIn,
+        _ => BillingError::Unavailable,
+    })
+}
+
+#[derive(Deserialize)]
+struct CheckoutForm {
+    plan: String,
+}
+
+async fn checkout(
+    State(routes): State<BillingRoutes>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    uri: Uri,
+    headers: HeaderMap,
+    form: Result<Form<CheckoutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let answer = Answer::of(&uri, &headers, routes.identity.default_locale);
+    let requested = form.map(|Form(form)| form.plan).unwrap_or_default();
+    // Only a plan's name is worth echoing back into the page's address.
+    let requested: String = requested.chars().take(16).collect();
+    let back = format!(
+        "/checkout?plan={}",
+        url::form_urlencoded::byte_serialize(requested.as_bytes()).collect::<String>()
+    );
+    let (person, claims) = match signed_in(&routes.identity, &session).await {
+        Ok(person) => person,
+        Err(error) => return answer.refused(error, &back),
+    };
+    let plan = match requested.trim().parse::<Plan>() {
+        Ok(plan) if plan != Plan::Free => plan,
+        _ => return answer.refused(BillingError::NotForSale, "/pricing"),
+    };
+    let limit = routes
+        .identity
+        .limiter
+        .check(&routes.checkout_limit, &Subject::user(ip, person.user_id))
+        .await;
+    if !limit.allowed {
+        return answer.refused(
+            BillingError::RateLimited {
+                retry_after_secs: limit.retry_after_secs(),
+            },
+            &back,
+        );
+    }
+    let name = claims.user_metadata["full_name"]
+        .as_str()
+        .filter(|name| !name.trim().is_empty());
+    let opened = routes
+        .billing
+        .checkout(
+            Buyer {
+                user_id: person.user_id,
+                email: Some(&person.email),
+                name,
+            },
+            plan,
+        )
+        .await;
+    let mut response = match opened {
+        Ok(open) if answer.json => Json(json!({
+            "url": open.url,
+            "payment_id": open.payment_id,
+            "order_id": open.order_id,
+            "reused": open.reused,
+        }))
+        .into_response(),
+        // The gateway's own page: an address from its answer, never from the request.
+        Ok(open) => Redirect::to(&open.url).into_response(),
+        Err(CheckoutError::NotForSale) => answer.refused(BillingError::NotForSale, "/pricing"),
+        Err(CheckoutError::Gateway(error)) => {
+            tracing::error!(%error, "the payment gateway did not open a checkout");
+            answer.refused(BillingError::GatewayUnavailable, &back)
+        }
+        Err(CheckoutError::Database(error)) => {
+            tracing::error!(%error, "opening a checkout failed");
+            answer.refused(BillingError::Unavailable, &back)
+        }
+    };
+    limit.apply(response.headers_mut());
+    response
+}
+
+async fn cancel(
+    State(routes): State<BillingRoutes>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    change_plan(routes, ip, session, uri, headers, true).await
+}
+
+async fn resume(
+    State(routes): State<BillingRoutes>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    change_plan(routes, ip, session, uri, headers, false).await
+}
+
+async fn change_plan(
+    routes: BillingRoutes,
+    ip: std::net::IpAddr,
+    session: Session,
+    uri: Uri,
+    headers: HeaderMap,
+    cancel: bool,
+) -> Response {
+    let answer = Answer::of(&uri, &headers, routes.identity.default_locale);
+    let (person, _) = match signed_in(&routes.identity, &session).await {
+        Ok(person) => person,
+        Err(error) => return answer.refused(error, BILLING_PAGE),
+    };
+    let user_agent = audit::user_agent(&headers);
+    let context = AuditContext {
+        actor: Some((person.user_id, &person.email)),
+        ip: Some(ip),
+        user_agent: user_agent.as_deref(),
+    };
+    let pool = &routes.billing.pool;
+    let changed = if cancel {
+        subscriptions::cancel_at_period_end(pool, person.user_id, &context).await
+    } else {
+        subscriptions::resume(pool, person.user_id, &context).await
+    };
+    match changed {
+        Ok(()) if answer.json => Json(json!({ "status": "ok" })).into_response(),
+        Ok(()) => {
+            let notice = if cancel { "canceled" } else { "resumed" };
+            Redirect::to(&format!("{BILLING_PAGE}?notice={notice}")).into_response()
+        }
+        Err(CancelError::Refused(_)) => answer.refused(BillingError::NoPaidPlan, BILLING_PAGE),
+        Err(CancelError::Database(error)) => {
+            tracing::error!(%error, "changing a subscription failed");
+            answer.refused(BillingError::Unavailable, BILLING_PAGE)
+        }
+    }
+}
+
+fn order_json(order: &Order) -> serde_json::Value {
+    json!({
+        "id": order.id,
+        "order_id": order.order_id,
+        "plan": order.plan.as_db(),
+        "amount": order.amount,
+        "status": order.status.as_db(),
+        "final": !order.is_open(),
+    })
+}
+
+/// The caller's order `id` and the caller, or the 404 (or 401) to answer instead.
+async fn owned_order(
+    routes: &BillingRoutes,
+    session: &Session,
+    id: &str,
+) -> Result<(Order, Uuid), Response> {
+    let not_found =
+        || (StatusCode::NOT_FOUND, Json(json!({ "code": "not_found" }))).into_response();
+    let (person, _) = signed_in(&routes.identity, session)
+        .await
+        .map_err(|error| {
+            (
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+                Json(json!({ "code": error.code() })),
+            )
+                .into_response()
+        })?;
+    let id = id.parse::<Uuid>().map_err(|_| not_found())?;
+    match orders::order_of(&routes.billing.pool, person.user_id, id).await {
+        Ok(Some(order)) => Ok((order, person.user_id)),
+        Ok(None) => Err(not_found()),
+        Err(error) => {
+            tracing::error!(%error, "reading an order failed");
+            Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "code": "unavailable" })),
+            )
+                .into_response())
+        }
+    }
+}
+
+async fn order_status(
+    State(routes): State<BillingRoutes>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    match owned_order(&routes, &session, &id).await {
+        Ok((order, _)) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(order_json(&order)),
+        )
+            .into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn order_events(
+    State(routes): State<BillingRoutes>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let (order, owner) = match owned_order(&routes, &session, &id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let changes = routes.billing.orders.subscribe();
+    let pool = routes.billing.pool.clone();
+    let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;
+    // State: the last order sent (`None` once the stream should end) and the change feed.
+    let first = Some((Some(order), true));
+    let stream = futures_util::stream::unfold((first, changes), move |(state, mut changes)| {
+        let pool = pool.clone();
+        async move {
+            let (order, send_now) = state?;
+            let order = order?;
+            if send_now {
+                let event = Event::default()
+                    .event("status")
+                    .json_data(order_json(&order))
+                    .ok()?;
+                let next = if order.is_open() {
+                    Some((Some(order), false))
+                } else {
+                    None
+                };
+                return Some((Ok::<_, Infallible>(event), (next, changes)));
+            }
+            // Wait for this order to change (any instance's `NOTIFY`), re-reading every
+            // few seconds too, so a change announced while the listener reconnected is
+            // not missed.
+            loop {
+                let wait = tokio::time::timeout(Duration::from_secs(5), changes.recv());
+                let timed_out = match tokio::time::timeout_at(deadline, wait).await {
+                    Err(_) => return None,
+                    Ok(Ok(Ok(changed))) if changed != order.id => continue,
+                    Ok(Ok(Err(tokio::sync::broadcast::error::RecvError::Closed))) => return None,
+                    Ok(Ok(_)) => false,
+                    Ok(Err(_)) => true,
+                };
+                let fresh = orders::order_of(&pool, owner, order.id)
+                    .await
+                    .ok()
+                    .flatten()?;
+                if fresh.status != order.status || !timed_out {
+                    let event = Event::default()
+                        .event("status")
+                        .json_data(order_json(&fresh))
+                        .ok()?;
+                    let next = if fresh.is_open() {
+                        Some((Some(fresh), false))
+                    } else {
+                        None
+                    };
+                    return Some((Ok(event), (next, changes)));
+                }
+            }
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
