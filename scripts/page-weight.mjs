@@ -35,6 +35,8 @@ const PAGES = [
   { name: "forgot password", path: "/auth/forgot-password", target: 120, budget: 120 },
   { name: "dashboard (signed in)", path: "/dashboard", target: 150, budget: 150, peer: 175, signedIn: true },
   { name: "settings (signed in)", path: "/dashboard/settings", target: 150, budget: 150, peer: 175, signedIn: true },
+  { name: "billing (signed in)", path: "/dashboard/billing", target: 150, budget: 150, signedIn: true },
+  { name: "checkout (signed in)", path: "/checkout?plan=PRO", target: 150, budget: 150, signedIn: true },
   { name: "admin (signed in)", path: "/admin", target: 150, budget: 150, signedIn: true },
 ];
 

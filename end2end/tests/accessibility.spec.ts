@@ -5,7 +5,7 @@ import AxeBuilder from "@axe-core/playwright";
 // serious or critical violation, and at a phone's width (375 px) nothing scrolls sideways.
 
 const PUBLIC = ["/", "/pricing", "/terms", "/privacy", "/status", "/auth/login", "/auth/sign-up", "/auth/forgot-password", "/auth/error", "/no-such-page"];
-const SIGNED_IN = ["/dashboard", "/dashboard/settings", "/admin"];
+const SIGNED_IN = ["/dashboard", "/dashboard/settings", "/dashboard/billing", "/checkout?plan=PRO", "/admin"];
 const ADMIN = "admin@e2e.kilat.test";
 
 async function audit(page: Page, path: string) {

@@ -457,7 +457,16 @@ impl Config {
             } else if !enabled {
                 FeatureState::DisabledByFlag
             } else {
-                let missing = missing_for(feature, &get);
+                let missing = match feature {
+                    // Only the chosen gateway's keys count.
+                    Feature::Payments => payments
+                        .required_keys()
+                        .iter()
+                        .copied()
+                        .filter(|key| get(key).is_none())
+                        .collect(),
+                    _ => missing_for(feature, &get),
+                };
                 match (missing.is_empty(), environment) {
                     (true, _) => FeatureState::Ready,
                     (false, Environment::Development) => FeatureState::LocalStandIn {

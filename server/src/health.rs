@@ -31,6 +31,9 @@ pub struct Health {
     pub environment: &'static str,
     pub database: DatabaseHealth,
     pub migrations: MigrationHealth,
+    /// `midtrans` or `doku` (`PAYMENT_PROVIDER`); whether its keys are set is the payments
+    /// feature's `mode`.
+    pub payment_provider: String,
     pub features: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -134,6 +137,13 @@ async fn measure(state: &HealthCheck) -> (bool, Health) {
             applied: report.as_ref().map(|r| r.applied),
             pending: report.as_ref().map(|r| r.pending.len()),
         },
+        payment_provider: state
+            .config
+            .payments
+            .gateway
+            .provider()
+            .as_db()
+            .to_ascii_lowercase(),
         features,
     };
     (healthy, body)

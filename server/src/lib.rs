@@ -20,6 +20,7 @@ pub mod net;
 pub mod outbound;
 pub mod profiles;
 pub mod ratelimit;
+pub mod reply;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

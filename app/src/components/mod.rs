@@ -2,8 +2,6 @@
 
 pub mod auth;
 pub mod avatar;
-#[cfg(feature = "hydrate")]
-pub mod browser_js;
 pub mod form;
 pub mod form_action;
 pub mod icons;

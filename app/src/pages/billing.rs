@@ -4,6 +4,7 @@
 //! the server answers with a redirect; only the order page's live status runs in the browser.
 
 use leptos::prelude::*;
+use leptos_meta::Meta;
 use leptos_router::hooks::use_params_map;
 
 use crate::billing::api::{load_billing, load_order};
@@ -171,6 +172,18 @@ fn OrderCard(order: OrderView) -> impl IntoView {
         PaymentStatus::Refunded => t!(locale, billing.refunded_lead),
     };
     let pending = order.status == PaymentStatus::Pending;
+    // Just made at checkout: on to the gateway's page. The checkout form comes here first
+    // because a form's redirect to another site is blocked by the page's `form-action 'self'`;
+    // this is a plain navigation, and the address is the order's own, never the query's.
+    let onward = query_value("pay")
+        .filter(|_| pending)
+        .and(order.checkout_url.clone())
+        .map(|url| {
+            view! {
+                <Meta http_equiv="refresh" content=format!("0;url={url}")/>
+                <Alert kind=AlertKind::Info testid="to-gateway">{t!(locale, billing.to_gateway)}</Alert>
+            }
+        });
     let retry = format!("/checkout?plan={}", order.plan.as_db());
     let next_steps = match order.status {
         PaymentStatus::Pending => order
@@ -195,7 +208,8 @@ fn OrderCard(order: OrderView) -> impl IntoView {
         }
     };
     view! {
-        <Card>
+        {onward}
+        <Card class="mt-4">
             <div class="flex items-center justify-between gap-4">
                 <p class="text-lg font-semibold">{order.plan.name()}</p>
                 <StatusBadge status=order.status/>
@@ -213,85 +227,22 @@ fn OrderCard(order: OrderView) -> impl IntoView {
         </Card>
         {pending.then(|| view! {
             <noscript><meta http-equiv="refresh" content="10"/></noscript>
-            <OrderLive/>
+            <script nonce=use_nonce()>{ORDER_LIVE_SCRIPT}</script>
         })}
     }
 }
 
 /// Follows a pending order's events (`/api/billing/orders/{id}/events`, every instance's
-/// changes) and reloads the page once the order is final, so the server draws the outcome. If
-/// the browser cannot keep the stream open it falls back to reloading every 10 seconds.
-#[island(lazy)]
-fn OrderLive() -> impl IntoView {
-    crate::components::island::announce_awake();
-    #[cfg(feature = "hydrate")]
-    live::follow();
-}
-
-#[cfg(feature = "hydrate")]
-mod live {
-    use leptos::prelude::*;
-    use leptos::wasm_bindgen::{JsCast, JsValue, closure::Closure};
-    use leptos::web_sys::js_sys::JSON;
-
-    use crate::billing::order_events_path;
-    use crate::components::browser_js::{call, construct, get, text};
-
-    const FALLBACK_RELOAD_MS: i32 = 10_000;
-
-    fn reload() {
-        let location = window().location();
-        if let Ok(here) = location.href() {
-            let _ = location.set_href(&here);
-        }
-    }
-
-    fn reload_later() {
-        let reload = Closure::once_into_js(reload);
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
-            reload.unchecked_ref(),
-            FALLBACK_RELOAD_MS,
-        );
-    }
-
-    pub fn follow() {
-        let path = window().location().pathname().unwrap_or_default();
-        let Some(id) = path.strip_prefix("/order/").filter(|id| !id.contains('/')) else {
-            return;
-        };
-        let Some(events) = construct("EventSource", &[&JsValue::from_str(&order_events_path(id))])
-        else {
-            return reload_later();
-        };
-        let on_status = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let status = text(&event, "data")
-                .and_then(|data| JSON::parse(&data).ok())
-                .and_then(|json| text(&json, "status"));
-            if status.is_some_and(|status| status != "PENDING") {
-                reload();
-            }
-        });
-        let events_for_error = events.clone();
-        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
-            // `EventSource` retries by itself; once it has given up (CLOSED = 2), poll.
-            if get(&events_for_error, "readyState").and_then(|state| state.as_f64()) == Some(2.0) {
-                reload_later();
-            }
-        });
-        call(
-            &events,
-            "addEventListener",
-            &[&"status".into(), on_status.as_ref()],
-        );
-        call(
-            &events,
-            "addEventListener",
-            &[&"error".into(), on_error.as_ref()],
-        );
-        on_status.forget();
-        on_error.forget();
-    }
-}
+/// changes) and reloads the page once the order is final, so the server draws the outcome; if
+/// the stream cannot be kept open it reloads every 10 seconds. A dozen lines of browser script
+/// inline with the page's nonce rather than a lazy island: an island's code shared with the
+/// other islands splits their chunks, and every page with an island would download more.
+const ORDER_LIVE_SCRIPT: &str = "(function(){var reload=function(){location.reload()};\
+var id=location.pathname.split('/')[2];\
+try{var events=new EventSource('/api/billing/orders/'+encodeURIComponent(id)+'/events');\
+events.addEventListener('status',function(e){try{if(JSON.parse(e.data).status!=='PENDING'){events.close();reload()}}catch(_){}});\
+events.addEventListener('error',function(){if(events.readyState===2)setTimeout(reload,10000)})}\
+catch(_){setTimeout(reload,10000)}})()";
 
 /// `/dashboard/billing`: the plan in force, until when, cancel or resume, and every payment.
 #[component]

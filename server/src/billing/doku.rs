@@ -3,8 +3,6 @@
 //! signed with the four headers `Client-Id`, `Request-Id`, `Request-Timestamp` and `Signature`
 //! (see [`signatures`](super::signatures)).
 
-use std::time::Duration;
-
 use app::domain::PaymentProvider;
 use http::HeaderMap;
 use reqwest::StatusCode;
@@ -13,12 +11,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::gateway::{
-    CheckoutOrder, GatewayError, GatewayReport, HostedCheckout, Reported, error_messages,
-    whole_rupiah,
+    Answer, CheckoutOrder, GatewayError, GatewayReport, HostedCheckout, Reported, whole_rupiah,
 };
 use super::signatures::{doku_digest, doku_signature, doku_signature_matches};
 
-const TIMEOUT: Duration = Duration::from_secs(15);
 const CHECKOUT_PATH: &str = "/checkout/v1/payment";
 
 #[derive(Clone)]
@@ -115,26 +111,13 @@ impl DokuClient {
         let mut request = self
             .http
             .post(format!("{}{CHECKOUT_PATH}", self.api_url))
-            .header("Content-Type", "application/json")
-            .timeout(TIMEOUT);
+            .header("Content-Type", "application/json");
         for (name, value) in self.signed(CHECKOUT_PATH, Some(&bytes)) {
             request = request.header(name, value);
         }
-        let response = request
-            .body(bytes)
-            .send()
-            .await
-            .map_err(GatewayError::Unreachable)?;
-        let status = response.status();
-        let text = response.text().await.map_err(GatewayError::Unreachable)?;
-        if !status.is_success() {
-            return Err(GatewayError::Refused {
-                status: status.as_u16(),
-                messages: error_messages(&text),
-            });
-        }
-        let json: Value = serde_json::from_str(&text)
-            .map_err(|error| GatewayError::Unreadable(format!("DOKU's answer: {error}")))?;
+        let json = Answer::of(request.body(bytes))
+            .await?
+            .json("DOKU's answer")?;
         let payment = &json["response"]["payment"];
         match (payment["url"].as_str(), payment["token_id"].as_str()) {
             (Some(url), Some(token)) if url.starts_with("http") => Ok(HostedCheckout {
@@ -153,27 +136,15 @@ impl DokuClient {
             "/orders/v1/status/{}",
             url::form_urlencoded::byte_serialize(order_id.as_bytes()).collect::<String>()
         );
-        let mut request = self
-            .http
-            .get(format!("{}{target}", self.api_url))
-            .timeout(TIMEOUT);
+        let mut request = self.http.get(format!("{}{target}", self.api_url));
         for (name, value) in self.signed(&target, None) {
             request = request.header(name, value);
         }
-        let response = request.send().await.map_err(GatewayError::Unreachable)?;
-        let status = response.status();
-        let text = response.text().await.map_err(GatewayError::Unreachable)?;
-        if status == StatusCode::NOT_FOUND {
+        let answer = Answer::of(request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        if !status.is_success() {
-            return Err(GatewayError::Refused {
-                status: status.as_u16(),
-                messages: error_messages(&text),
-            });
-        }
-        let json: Value = serde_json::from_str(&text)
-            .map_err(|error| GatewayError::Unreadable(format!("DOKU's status answer: {error}")))?;
+        let json = answer.json("DOKU's status answer")?;
         report(&json).map(Some).ok_or_else(|| {
             GatewayError::Unreadable(
                 "the status answer lacks order.invoice_number or transaction.status".into(),

@@ -82,6 +82,46 @@ pub enum GatewayError {
     Unreadable(String),
 }
 
+/// How long Kilat waits for a gateway.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A gateway's answer to one call.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: String,
+}
+
+impl Answer {
+    /// Sends `request` (with the gateways' timeout) and reads the answer.
+    pub async fn of(request: reqwest::RequestBuilder) -> Result<Self, GatewayError> {
+        let response = request
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(GatewayError::Unreachable)?;
+        let status = response.status();
+        let body = response.text().await.map_err(GatewayError::Unreachable)?;
+        Ok(Self { status, body })
+    }
+
+    /// The answer as a refusal, with the gateway's own messages.
+    pub fn refused(&self) -> GatewayError {
+        GatewayError::Refused {
+            status: self.status.as_u16(),
+            messages: error_messages(&self.body),
+        }
+    }
+
+    /// The body of a 2xx answer as JSON (`what` names it in errors); else the refusal.
+    pub fn json(&self, what: &str) -> Result<Value, GatewayError> {
+        if !self.status.is_success() {
+            return Err(self.refused());
+        }
+        serde_json::from_str(&self.body)
+            .map_err(|error| GatewayError::Unreadable(format!("{what}: {error}")))
+    }
+}
+
 /// The configured gateway's client.
 #[derive(Clone)]
 pub enum GatewayClient {

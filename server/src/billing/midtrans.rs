@@ -3,21 +3,15 @@
 //! server key (`Authorization: Basic base64(server_key + ":")`; notifications carry
 //! `signature_key`, see [`signatures`](super::signatures)).
 
-use std::time::Duration;
-
 use app::domain::PaymentProvider;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::gateway::{
-    CheckoutOrder, GatewayError, GatewayReport, HostedCheckout, Reported, error_messages,
-    whole_rupiah,
+    Answer, CheckoutOrder, GatewayError, GatewayReport, HostedCheckout, Reported, whole_rupiah,
 };
 use super::signatures::midtrans_signature_matches;
-
-/// How long Kilat waits for Midtrans.
-const TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Clone)]
 pub struct MidtransClient {
@@ -69,26 +63,15 @@ impl MidtransClient {
             "callbacks": { "finish": order.finish_url },
             "expiry": { "unit": "minutes", "duration": minutes },
         });
-        let response = self
-            .http
-            .post(format!("{}/snap/v1/transactions", self.snap_url))
-            .header("Authorization", self.authorization())
-            .header("Accept", "application/json")
-            .json(&body)
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(GatewayError::Unreachable)?;
-        let status = response.status();
-        let text = response.text().await.map_err(GatewayError::Unreachable)?;
-        if !status.is_success() {
-            return Err(GatewayError::Refused {
-                status: status.as_u16(),
-                messages: error_messages(&text),
-            });
-        }
-        let json: Value = serde_json::from_str(&text)
-            .map_err(|error| GatewayError::Unreadable(format!("Snap's answer: {error}")))?;
+        let json = Answer::of(
+            self.http
+                .post(format!("{}/snap/v1/transactions", self.snap_url))
+                .header("Authorization", self.authorization())
+                .header("Accept", "application/json")
+                .json(&body),
+        )
+        .await?
+        .json("Snap's answer")?;
         match (json["token"].as_str(), json["redirect_url"].as_str()) {
             (Some(token), Some(url)) if url.starts_with("http") => Ok(HostedCheckout {
                 url: url.to_string(),
@@ -103,22 +86,19 @@ impl MidtransClient {
     /// Where `order_id` stands at Midtrans; `None` when Midtrans does not know it (a Snap
     /// checkout is unknown to the Core API until the person picks a payment method).
     pub async fn status(&self, order_id: &str) -> Result<Option<GatewayReport>, GatewayError> {
-        let response = self
-            .http
-            .get(format!(
-                "{}/v2/{}/status",
-                self.api_url,
-                url::form_urlencoded::byte_serialize(order_id.as_bytes()).collect::<String>()
-            ))
-            .header("Authorization", self.authorization())
-            .header("Accept", "application/json")
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(GatewayError::Unreachable)?;
-        let status = response.status();
-        let text = response.text().await.map_err(GatewayError::Unreachable)?;
-        let json: Option<Value> = serde_json::from_str(&text).ok();
+        let answer = Answer::of(
+            self.http
+                .get(format!(
+                    "{}/v2/{}/status",
+                    self.api_url,
+                    url::form_urlencoded::byte_serialize(order_id.as_bytes()).collect::<String>()
+                ))
+                .header("Authorization", self.authorization())
+                .header("Accept", "application/json"),
+        )
+        .await?;
+        let status = answer.status;
+        let json: Option<Value> = serde_json::from_str(&answer.body).ok();
         let body_status = json
             .as_ref()
             .and_then(|json| json["status_code"].as_str())
@@ -128,10 +108,7 @@ impl MidtransClient {
             return Ok(None);
         }
         if !status.is_success() {
-            return Err(GatewayError::Refused {
-                status: status.as_u16(),
-                messages: error_messages(&text),
-            });
+            return Err(answer.refused());
         }
         let json = json
             .ok_or_else(|| GatewayError::Unreadable("the status answer is not JSON".to_string()))?;

@@ -1,7 +1,7 @@
 //! The signed-in billing routes:
 //! - `POST /api/billing/checkout` (form `plan=PRO`): opens or hands back the checkout and
-//!   sends the person to the gateway's page (303), or answers `{url, payment_id}` to
-//!   `Accept: application/json`. Limited per person (`RATE_LIMIT_CHECKOUT`, 5 per 15 minutes).
+//!   sends the person on to the gateway's page through the order page (303 to
+//!   `/order/{id}?pay=1`), or answers `{url, payment_id}` to `Accept: application/json`. Limited per person (`RATE_LIMIT_CHECKOUT`, 5 per 15 minutes).
 //! - `POST /api/billing/cancel` and `/api/billing/resume`: back to the billing page with a
 //!   notice, or the refusal's code.
 //! - `GET /api/billing/orders/{id}`: an order's status as JSON (the order page's fallback), and
@@ -13,9 +13,11 @@
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use app::{
-    billing::{BILLING_PAGE, BillingError, CANCEL_PATH, CHECKOUT_PATH, RESUME_PATH},
+    billing::{
+        BILLING_PAGE, BillingError, CANCEL_PATH, CHECKOUT_PATH, RESUME_PATH, order_events_path,
+        order_page, order_status_path,
+    },
     domain::Plan,
-    i18n::{Locale, request_locale},
     identity::IdentityError,
 };
 use axum::{
@@ -44,6 +46,7 @@ use crate::{
     auth::{identity::IdentityService, session::SignedIn},
     net::ClientIp,
     ratelimit::{Policy, Subject},
+    reply::Reply,
 };
 
 /// The longest an order page's event stream stays open; the page reconnects if it is still
@@ -64,53 +67,25 @@ pub fn router<S: Clone + Send + Sync + 'static>(
 ) -> Router<S> {
     Router::new()
         .route(CHECKOUT_PATH, post(checkout))
-        .route(CANCEL_PATH, post(cancel))
-        .route(RESUME_PATH, post(resume))
-        .route("/api/billing/orders/{id}", get(order_status))
-        .route("/api/billing/orders/{id}/events", get(order_events))
+        .route(
+            CANCEL_PATH,
+            post(|state, ip, session, uri, headers| {
+                change_plan(true, state, ip, session, uri, headers)
+            }),
+        )
+        .route(
+            RESUME_PATH,
+            post(|state, ip, session, uri, headers| {
+                change_plan(false, state, ip, session, uri, headers)
+            }),
+        )
+        .route(&order_status_path("{id}"), get(order_status))
+        .route(&order_events_path("{id}"), get(order_events))
         .with_state(BillingRoutes {
             identity,
             billing,
             checkout_limit: [checkout_limit],
         })
-}
-
-/// How the caller wants the answer: JSON for scripts, a redirect for a form.
-struct Answer {
-    json: bool,
-    locale: Locale,
-}
-
-impl Answer {
-    fn of(uri: &Uri, headers: &HeaderMap, default: Locale) -> Self {
-        let json = headers
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("application/json"));
-        Self {
-            json,
-            locale: request_locale(uri, headers, default),
-        }
-    }
-
-    /// The refusal: JSON, or back to `page` with `?error=<code>`.
-    fn refused(&self, error: BillingError, page: &str) -> Response {
-        let mut response = if self.json {
-            let status =
-                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = json!({ "code": error.code(), "message": error.message(self.locale) });
-            (status, Json(body)).into_response()
-        } else {
-            let separator = if page.contains('?') { '&' } else { '?' };
-            Redirect::to(&format!("{page}{separator}error={}", error.code())).into_response()
-        };
-        if let BillingError::RateLimited { retry_after_secs } = error {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_secs.into());
-        }
-        response
-    }
 }
 
 async fn signed_in(
@@ -136,7 +111,7 @@ async fn checkout(
     headers: HeaderMap,
     form: Result<Form<CheckoutForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let answer = Answer::of(&uri, &headers, routes.identity.default_locale);
+    let answer = Reply::to(&uri, &headers, routes.identity.default_locale);
     let requested = form.map(|Form(form)| form.plan).unwrap_or_default();
     // Only a plan's name is worth echoing back into the page's address.
     let requested: String = requested.chars().take(16).collect();
@@ -187,8 +162,13 @@ async fn checkout(
             "reused": open.reused,
         }))
         .into_response(),
-        // The gateway's own page: an address from its answer, never from the request.
-        Ok(open) => Redirect::to(&open.url).into_response(),
+        // Via the order page, which moves on to the gateway's: the page's `form-action 'self'`
+        // forbids a form's redirect to another site.
+        Ok(open) => Redirect::to(&format!(
+            "{}?pay=1",
+            order_page(&open.payment_id.to_string())
+        ))
+        .into_response(),
         Err(CheckoutError::NotForSale) => answer.refused(BillingError::NotForSale, "/pricing"),
         Err(CheckoutError::Gateway(error)) => {
             tracing::error!(%error, "the payment gateway did not open a checkout");
@@ -203,35 +183,16 @@ async fn checkout(
     response
 }
 
-async fn cancel(
-    State(routes): State<BillingRoutes>,
-    ClientIp(ip): ClientIp,
-    session: Session,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    change_plan(routes, ip, session, uri, headers, true).await
-}
-
-async fn resume(
-    State(routes): State<BillingRoutes>,
-    ClientIp(ip): ClientIp,
-    session: Session,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    change_plan(routes, ip, session, uri, headers, false).await
-}
-
+/// Cancel (`cancel`) or resume the signed-in person's plan.
 async fn change_plan(
-    routes: BillingRoutes,
-    ip: std::net::IpAddr,
+    cancel: bool,
+    State(routes): State<BillingRoutes>,
+    ClientIp(ip): ClientIp,
     session: Session,
     uri: Uri,
     headers: HeaderMap,
-    cancel: bool,
 ) -> Response {
-    let answer = Answer::of(&uri, &headers, routes.identity.default_locale);
+    let answer = Reply::to(&uri, &headers, routes.identity.default_locale);
     let (person, _) = match signed_in(&routes.identity, &session).await {
         Ok(person) => person,
         Err(error) => return answer.refused(error, BILLING_PAGE),
@@ -249,11 +210,11 @@ async fn change_plan(
         subscriptions::resume(pool, person.user_id, &context).await
     };
     match changed {
-        Ok(()) if answer.json => Json(json!({ "status": "ok" })).into_response(),
-        Ok(()) => {
-            let notice = if cancel { "canceled" } else { "resumed" };
-            Redirect::to(&format!("{BILLING_PAGE}?notice={notice}")).into_response()
-        }
+        Ok(()) => answer.done(
+            json!({ "status": "ok" }),
+            BILLING_PAGE,
+            if cancel { "canceled" } else { "resumed" },
+        ),
         Err(CancelError::Refused(_)) => answer.refused(BillingError::NoPaidPlan, BILLING_PAGE),
         Err(CancelError::Database(error)) => {
             tracing::error!(%error, "changing a subscription failed");

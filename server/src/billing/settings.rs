@@ -82,6 +82,14 @@ pub struct PaymentSettings {
 }
 
 impl PaymentSettings {
+    /// The variables that connect the chosen gateway.
+    pub fn required_keys(&self) -> &'static [&'static str] {
+        match self.gateway.provider() {
+            PaymentProvider::Midtrans => &["MIDTRANS_SERVER_KEY"],
+            PaymentProvider::Doku => &["DOKU_CLIENT_ID", "DOKU_SECRET_KEY"],
+        }
+    }
+
     /// Every variable this part of the configuration reads.
     pub const VARIABLES: [&'static str; 20] = [
         "PAYMENT_PROVIDER",

@@ -13,9 +13,6 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::de::DeserializeOwned;
-
-use crate::local::payment_notifier::MAX_BURST;
 
 /// How many transactions a twin keeps; past it the oldest is forgotten (a local twin lives
 /// in memory and must not grow without bound).
@@ -37,7 +34,7 @@ pub fn rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(digit);
@@ -156,6 +153,9 @@ pub struct Gateway {
     pub testid: &'static str,
     /// What the merchant's reference is called, e.g. `Order ID`.
     pub reference_label: &'static str,
+    /// The failing button: its form value (also its `data-testid` suffix) and label, e.g.
+    /// `("deny", "Decline")`.
+    pub fail_button: (&'static str, &'static str),
 }
 
 /// A payment method on the page: the value sent (and in the `data-testid`), and its label.
@@ -173,26 +173,33 @@ pub struct OpenPage<'a> {
     pub methods: &'a [MethodChoice],
     /// The method to show selected (the one chosen before, if any).
     pub selected: Option<&'a str>,
-    /// The failing action: its form value (also its `data-testid` suffix) and label.
-    pub fail_action: (&'static str, &'static str),
     /// A line above the form, e.g. that the last attempt failed.
     pub notice: Option<&'a str>,
 }
 
-/// The form's actions besides the failing one.
-pub const PAY: &str = "pay";
-pub const EXPIRE: &str = "expire";
+/// The form values of the buttons besides the failing one.
+const PAY: &str = "pay";
+const EXPIRE: &str = "expire";
+
+/// A button of the payment page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Pay,
+    /// The gateway's failing button ([`Gateway::fail_button`]).
+    Fail,
+    Expire,
+}
 
 /// What the page's form sent: `action`, and `method` when one was picked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageAction {
-    pub action: String,
-    pub method: Option<String>,
+struct PageAction {
+    action: String,
+    method: Option<String>,
 }
 
 impl PageAction {
     /// Reads an `application/x-www-form-urlencoded` body; anything else is no action.
-    pub fn parse(body: &[u8]) -> Option<Self> {
+    fn parse(body: &[u8]) -> Option<Self> {
         let mut action = None;
         let mut method = None;
         for (key, value) in url::form_urlencoded::parse(body) {
@@ -304,7 +311,7 @@ button:focus-visible, input:focus-visible, a:focus-visible {{ outline: 3px solid
             .map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, html_escape(n)))
             .unwrap_or_default();
         let pay_before = jakarta(page.pay_before).format("%-d %b %Y, %H:%M WIB");
-        let (fail_value, fail_label) = page.fail_action;
+        let (fail_value, fail_label) = self.fail_button;
         let content = format!(
             r#"{summary}
 <p>Pay before <strong>{pay_before}</strong>.</p>
@@ -368,7 +375,26 @@ button:focus-visible, input:focus-visible, a:focus-visible {{ outline: 3px solid
         )
     }
 
-    /// The page for a form that sent no known action.
+    /// What the page's form asked for: the button pressed, and what `method` makes of the
+    /// method picked (`None` when none was; it answers `None` for a method not offered). For a
+    /// form the page could not have sent, what is wrong with it, for [`Self::bad_request_page`].
+    pub fn read_form<M>(
+        &self,
+        body: &[u8],
+        method: impl FnOnce(Option<&str>) -> Option<M>,
+    ) -> Result<(Button, M), &'static str> {
+        let form = PageAction::parse(body).ok_or("The form sent no action.")?;
+        let method = method(form.method.as_deref()).ok_or("That payment method is not offered.")?;
+        let button = match form.action.as_str() {
+            PAY => Button::Pay,
+            EXPIRE => Button::Expire,
+            action if action == self.fail_button.0 => Button::Fail,
+            _ => return Err("The form sent an unknown action."),
+        };
+        Ok((button, method))
+    }
+
+    /// The page for a form the page could not have sent.
     pub fn bad_request_page(&self, what: &str) -> Response {
         self.document(
             StatusCode::BAD_REQUEST,
@@ -405,23 +431,6 @@ pub fn with_query(url: &str, params: &[(&str, &str)]) -> String {
         }
         Err(_) => url.to_string(),
     }
-}
-
-/// A control endpoint's JSON options (unknown fields refused by `T`); an empty body takes
-/// every default.
-pub fn control_options<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, String> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
-}
-
-/// A notify call's `times`: 1 to [`MAX_BURST`], 1 when not given.
-pub fn burst_size(times: Option<u64>) -> Result<usize, String> {
-    times
-        .map_or(Some(1), |times| usize::try_from(times).ok())
-        .filter(|times| (1..=MAX_BURST).contains(times))
-        .ok_or_else(|| format!("times must be between 1 and {MAX_BURST}"))
 }
 
 #[cfg(test)]

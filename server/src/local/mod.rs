@@ -8,7 +8,11 @@ pub mod hosted_checkout;
 pub mod mail_twin;
 pub mod midtrans_twin;
 pub mod payment_notifier;
+mod payment_twin_state;
 pub mod storage_twin;
+mod twin_control;
+#[cfg(test)]
+mod twin_test_support;
 
 use std::{net::SocketAddr, path::PathBuf};
 

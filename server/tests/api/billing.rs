@@ -319,6 +319,20 @@ async fn a_repeat_is_answered_duplicate_and_the_payment_row_stops_a_second_grant
     let (plan, left) = subscription(&pool, ana).await;
     assert_eq!(plan, "ULTIMATE");
     assert!(left.unwrap() < 32.0 * 86_400.0);
+
+    // A full refund: REFUNDED, audited, flagged for an admin to decide about the plan.
+    let refund = midtrans_notification(&order.order, "refund", "200", "249000.00");
+    assert_eq!(notify(&app, &refund).await.status(), 200);
+    assert_eq!(payment_status(&pool, order.payment).await, "REFUNDED");
+    assert_eq!(audit_count(&pool, "payment.refunded").await, 1);
+    let flagged: bool = sqlx::query_scalar(
+        "select (gateway_metadata->>'needs_review')::boolean from public.payments where id = $1",
+    )
+    .bind(order.payment)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(flagged);
 }
 
 #[tokio::test]
@@ -556,4 +570,138 @@ async fn a_notification_that_never_came_is_settled_by_reconciliation_once() {
     // The late notification, when it finally comes, is a duplicate of what was applied.
     order.control("notify", json!({})).await;
     assert_eq!(audit_count(&pool, "subscription.changed").await, 1);
+}
+
+/// A `server` process on `db`, answering on the returned address (killed when dropped).
+struct ServerProcess {
+    child: std::process::Child,
+    address: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn server_process(db: &TestDb) -> ServerProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = crate::cli::server()
+        .env("DATABASE_URL", db.url())
+        .env("APP_ENV", "development")
+        .env("PORT", port.to_string())
+        .env("LOCAL_SUPABASE_PORT", "0")
+        .env(
+            "LOCAL_STORAGE_DIR",
+            std::env::temp_dir().join("kilat-test-storage"),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let address = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{address}/api/health"))
+        .await
+        .map_or(true, |answer| answer.status() != 200)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server process did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ServerProcess { child, address }
+}
+
+/// A pending PRO payment with order id `order` for a new account; the account's id.
+async fn pending_payment(db: &TestDb, order: &str) -> Uuid {
+    let user = db
+        .add_user(&format!("{}@kilat.test", order.to_lowercase()))
+        .await;
+    sqlx::query(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status, expires_at)
+         values ($1, 'PRO', 99000, 'MIDTRANS', $2, 'PENDING', now() + interval '1 hour')",
+    )
+    .bind(user)
+    .bind(order)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    user
+}
+
+async fn post_many(targets: &[&str], body: &Value, times: usize) -> Vec<u16> {
+    let mut sends = tokio::task::JoinSet::new();
+    for i in 0..times {
+        let url = format!("{}{MIDTRANS_WEBHOOK_PATH}", targets[i % targets.len()]);
+        let body = body.clone();
+        sends.spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .map_or(0, |answer| answer.status().as_u16())
+        });
+    }
+    sends.join_all().await
+}
+
+#[tokio::test]
+async fn two_server_processes_settle_the_same_notifications_once() {
+    let db = TestDb::migrated().await;
+    let user = pending_payment(&db, "KK-PROC-1").await;
+    let (a, b) = tokio::join!(server_process(&db), server_process(&db));
+    let settlement = midtrans_notification("KK-PROC-1", "settlement", "200", "99000.00");
+    let answers = post_many(&[&a.address, &b.address], &settlement, 50).await;
+    assert!(
+        answers.iter().all(|s| *s == 200 || *s == 409),
+        "{answers:?}"
+    );
+    assert!(answers.contains(&200));
+    assert_eq!(audit_count(&db.pool, "payment.success").await, 1);
+    assert_eq!(audit_count(&db.pool, "subscription.changed").await, 1);
+    assert_eq!(subscription(&db.pool, user).await.0, "PRO");
+}
+
+#[tokio::test]
+async fn a_process_killed_mid_webhook_leaves_work_the_next_delivery_completes_once() {
+    let db = TestDb::migrated().await;
+    let user = pending_payment(&db, "KK-KILL-1").await;
+    let mut doomed = server_process(&db).await;
+    let survivor = server_process(&db).await;
+    let settlement = midtrans_notification("KK-KILL-1", "settlement", "200", "99000.00");
+    // Deliveries in flight to the first process when it is killed.
+    let in_flight = {
+        let doomed = doomed.address.clone();
+        let settlement = settlement.clone();
+        tokio::spawn(async move { post_many(&[&doomed], &settlement, 20).await })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    doomed.child.kill().unwrap();
+    doomed.child.wait().unwrap();
+    let _ = in_flight.await;
+    // Whatever it left behind: a claim it held is taken over once stale, as the gateway's
+    // retry after minutes would find it.
+    sqlx::query("update public.webhook_events set locked_at = now() - interval '1 hour' where status = 'processing'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let retry = post_many(&[&survivor.address], &settlement, 1).await;
+    assert_eq!(retry, vec![200]);
+    assert_eq!(audit_count(&db.pool, "payment.success").await, 1);
+    assert_eq!(subscription(&db.pool, user).await.0, "PRO");
+    let status: String = sqlx::query_scalar(
+        "select status::text from public.webhook_events where order_id = 'KK-KILL-1'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(status, "processed");
 }

@@ -26,14 +26,18 @@ async fn health_is_ok_on_a_migrated_database() {
         assert_eq!(feature["disabled_by_flag"], false);
         assert!(feature["missing_env"].is_array());
     }
-    // Payments and AI have no code yet: no stand-in is claimed for them.
-    for name in ["payments", "ai"] {
-        let feature = &features[name];
-        assert_eq!(feature["mode"], "not built yet", "{name}");
-        assert_eq!(feature["enabled"], false, "{name}");
-        assert_eq!(feature["disabled_by_flag"], false, "{name}");
-        assert_eq!(feature["missing_env"], serde_json::json!([]), "{name}");
-    }
+    // AI has no code yet: no stand-in is claimed for it.
+    let ai = &features["ai"];
+    assert_eq!(ai["mode"], "not built yet");
+    assert_eq!(ai["enabled"], false);
+    assert_eq!(ai["missing_env"], serde_json::json!([]));
+    // Payments go to the local Midtrans twin until its key is set.
+    assert_eq!(body["payment_provider"], "midtrans");
+    assert_eq!(features["payments"]["mode"], "local stand-in");
+    assert_eq!(
+        features["payments"]["missing_env"],
+        serde_json::json!(["MIDTRANS_SERVER_KEY"])
+    );
     assert_eq!(
         features["auth"]["missing_env"],
         serde_json::json!(["SUPABASE_URL", "SUPABASE_ANON_KEY"])
@@ -51,10 +55,17 @@ async fn health_reports_features_switched_off_and_configured() {
             ("RESEND_API_KEY", "re_x"),
             ("MAIL_FROM", "a@b.id"),
             ("CONTACT_TO_EMAIL", "c@d.id"),
+            ("PAYMENT_PROVIDER", "doku"),
+            ("DOKU_CLIENT_ID", "BRN-1"),
         ],
     )
     .await;
     let body: Value = app.get("/api/health").await.json().await.unwrap();
+    assert_eq!(body["payment_provider"], "doku");
+    assert_eq!(
+        body["features"]["payments"]["missing_env"],
+        serde_json::json!(["DOKU_SECRET_KEY"])
+    );
     assert_eq!(body["features"]["waitlist"]["enabled"], false);
     assert_eq!(body["features"]["waitlist"]["disabled_by_flag"], true);
     assert_eq!(body["features"]["ai"]["mode"], "not built yet");

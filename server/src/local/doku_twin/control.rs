@@ -7,43 +7,34 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::json;
 
 use super::{
     Acted, NotActed, Twin,
-    error::ControlError,
     transaction::{Action, Channel, Status},
 };
-use crate::local::hosted_checkout::{burst_size, control_options};
+use crate::local::twin_control::{ControlError, action_options, notify_options, one_of};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ActionOptions {
-    method: Option<String>,
-    notify: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NotifyOptions {
-    times: Option<u64>,
-    status: Option<String>,
-}
-
-fn options<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ControlError> {
-    control_options(body).map_err(ControlError::Invalid)
-}
+const UNKNOWN_INVOICE: ControlError =
+    ControlError::UnknownReference("no checkout has this invoice number");
 
 fn channel(text: Option<&str>) -> Result<Option<Channel>, ControlError> {
-    text.map(|text| {
-        Channel::parse(text).ok_or_else(|| {
-            ControlError::Invalid(format!(
-                "unknown method {text:?}: use VIRTUAL_ACCOUNT_BCA, QRIS or CREDIT_CARD"
-            ))
-        })
-    })
-    .transpose()
+    one_of(
+        "method",
+        text,
+        Channel::parse,
+        "VIRTUAL_ACCOUNT_BCA, QRIS or CREDIT_CARD",
+    )
+}
+
+/// A status a notification tells (every one but `PENDING`).
+fn notified_status(text: Option<&str>) -> Result<Option<Status>, ControlError> {
+    one_of(
+        "status",
+        text,
+        |text| Status::parse(text).filter(|s| *s != Status::Pending),
+        "SUCCESS, FAILED or EXPIRED",
+    )
 }
 
 pub(super) async fn pay(
@@ -51,14 +42,9 @@ pub(super) async fn pay(
     Path(invoice_number): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: ActionOptions = options(&body)?;
-    let channel = channel(options.method.as_deref())?.unwrap_or(Channel::VirtualAccountBca);
-    act(
-        &twin,
-        &invoice_number,
-        Action::Pay { channel },
-        options.notify,
-    )
+    let (channel, notify) = action_options(&body, channel)?;
+    let channel = channel.unwrap_or(Channel::VirtualAccountBca);
+    act(&twin, &invoice_number, Action::Pay { channel }, notify)
 }
 
 pub(super) async fn fail(
@@ -66,14 +52,8 @@ pub(super) async fn fail(
     Path(invoice_number): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: ActionOptions = options(&body)?;
-    let channel = channel(options.method.as_deref())?;
-    act(
-        &twin,
-        &invoice_number,
-        Action::Fail { channel },
-        options.notify,
-    )
+    let (channel, notify) = action_options(&body, channel)?;
+    act(&twin, &invoice_number, Action::Fail { channel }, notify)
 }
 
 pub(super) async fn expire(
@@ -81,40 +61,26 @@ pub(super) async fn expire(
     Path(invoice_number): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: ActionOptions = options(&body)?;
-    let channel = channel(options.method.as_deref())?;
-    act(
-        &twin,
-        &invoice_number,
-        Action::Expire { channel },
-        options.notify,
-    )
+    let (channel, notify) = action_options(&body, channel)?;
+    act(&twin, &invoice_number, Action::Expire { channel }, notify)
 }
 
 fn act(
     twin: &Twin,
     invoice_number: &str,
     action: Action,
-    notify: Option<bool>,
+    notify: bool,
 ) -> Result<Response, ControlError> {
-    let notify = notify.unwrap_or(true);
     match twin.act(invoice_number, action, notify) {
         Ok(Acted {
-            reached, current, ..
-        }) => {
-            let notified: Vec<&str> = if notify {
-                reached.iter().map(|s| s.as_str()).collect()
-            } else {
-                Vec::new()
-            };
-            Ok(Json(json!({
-                "invoice_number": invoice_number,
-                "transaction_status": current.as_str(),
-                "notified": notified,
-            }))
-            .into_response())
-        }
-        Err(NotActed::UnknownInvoice) => Err(ControlError::UnknownInvoice),
+            notified, current, ..
+        }) => Ok(Json(json!({
+            "invoice_number": invoice_number,
+            "transaction_status": current.as_str(),
+            "notified": notified.into_iter().map(Status::as_str).collect::<Vec<_>>(),
+        }))
+        .into_response()),
+        Err(NotActed::UnknownInvoice) => Err(UNKNOWN_INVOICE),
         Err(NotActed::Refused(refusal)) => Err(ControlError::Conflict(refusal.message())),
     }
 }
@@ -124,21 +90,7 @@ pub(super) async fn notify(
     Path(invoice_number): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: NotifyOptions = options(&body)?;
-    let times = burst_size(options.times).map_err(ControlError::Invalid)?;
-    let wanted = options
-        .status
-        .as_deref()
-        .map(|text| {
-            Status::parse(text)
-                .filter(|s| *s != Status::Pending)
-                .ok_or_else(|| {
-                    ControlError::Invalid(format!(
-                        "unknown status {text:?}: use SUCCESS, FAILED or EXPIRED"
-                    ))
-                })
-        })
-        .transpose()?;
+    let (times, wanted) = notify_options(&body, notified_status)?;
     let (status, request_id, notification) = twin
         .book
         .with(&invoice_number, |t| {
@@ -154,7 +106,7 @@ pub(super) async fn notify(
                 twin.notification(t, event),
             ))
         })
-        .ok_or(ControlError::UnknownInvoice)??;
+        .ok_or(UNKNOWN_INVOICE)??;
     let notification = notification
         .ok_or_else(|| ControlError::Conflict("no notification URL is configured".into()))?;
     let deliveries = twin.notifier.burst(&notification, times).await;

@@ -80,7 +80,11 @@ pub(super) async fn create(
     twin.book
         .insert(&request.invoice_number, &token, transaction)
         .map_err(|_| DokuError::Invalid(vec!["order.invoice_number is already used".into()]))?;
-    twin.schedule_expiry(request.invoice_number.clone(), expires_at);
+    twin.schedule_expiry(
+        request.invoice_number.clone(),
+        expires_at,
+        Twin::expire_if_due,
+    );
     let url = format!(
         "{}/checkout-link-v2/{token}",
         twin.config.public_url.trim_end_matches('/')
@@ -317,10 +321,10 @@ fn check_line_items(items: &Value, amount: i64, problems: &mut Vec<String>) {
                 "order.line_items[{i}].quantity must be an integer of at least 1"
             ));
         }
-        if !item
+        if item
             .get("name")
             .and_then(Value::as_str)
-            .is_some_and(|n| !n.is_empty())
+            .is_none_or(str::is_empty)
         {
             problems.push(format!("order.line_items[{i}].name is required"));
         }

@@ -1,5 +1,6 @@
 //! DOKU's error answers: `{"error_messages": [...]}` with the HTTP status. The control
-//! endpoints answer in the same shape.
+//! endpoints answer in the same shape
+//! ([`ControlError`](crate::local::twin_control::ControlError)).
 
 use axum::{
     Json,
@@ -47,28 +48,5 @@ impl IntoResponse for DokuError {
             other => vec![other.to_string()],
         };
         (status, Json(json!({ "error_messages": messages }))).into_response()
-    }
-}
-
-/// The control endpoints' refusals.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(super) enum ControlError {
-    #[error("no checkout has this invoice number")]
-    UnknownInvoice,
-    /// Not possible in the order's state.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            ControlError::UnknownInvoice => StatusCode::NOT_FOUND,
-            ControlError::Conflict(_) => StatusCode::CONFLICT,
-            ControlError::Invalid(_) => StatusCode::BAD_REQUEST,
-        };
-        (status, Json(json!({"error_messages": [self.to_string()]}))).into_response()
     }
 }

@@ -73,25 +73,20 @@ mod transaction;
 #[cfg(test)]
 mod tests;
 
-use std::{
-    fmt,
-    sync::{Arc, Weak},
-    time::Duration,
-};
+use std::{fmt, time::Duration};
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     http::{HeaderMap, HeaderValue},
     routing::{get, post},
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::{
     billing::signatures::{doku_digest, doku_signature},
     local::{
-        hosted_checkout::TransactionBook,
         payment_notifier::{Notification, Notifier},
+        payment_twin_state::PaymentTwinState,
     },
 };
 use transaction::{Action, Event, Refusal, Status, Transaction};
@@ -113,9 +108,6 @@ pub const TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 const NOTIFICATION_USER_AGENT: &str = "DOKU-Notification/1.0 (local stand-in)";
-
-/// The largest request body the twin reads.
-const BODY_LIMIT: usize = 64 * 1024;
 
 /// Everything the twin needs.
 #[derive(Clone)]
@@ -153,22 +145,7 @@ impl fmt::Debug for DokuTwinConfig {
 }
 
 /// The shared state of the handlers.
-#[derive(Clone)]
-struct Twin(Arc<Inner>);
-
-struct Inner {
-    config: DokuTwinConfig,
-    notifier: Notifier,
-    book: TransactionBook<Transaction>,
-}
-
-impl std::ops::Deref for Twin {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+type Twin = PaymentTwinState<DokuTwinConfig, Transaction>;
 
 /// DOKU Checkout, its status API and payment page, with routes relative to `/doku` (the
 /// caller nests it there), and the `/_twin/` control endpoints.
@@ -184,40 +161,36 @@ fn serve(config: DokuTwinConfig) -> (Twin, Router) {
         config.http.clone(),
         config.retry_delays.clone(),
     );
-    let twin = Twin(Arc::new(Inner {
-        config,
-        notifier,
-        book: TransactionBook::default(),
-    }));
-    let routes = Router::new()
-        .route("/checkout/v1/payment", post(create::create))
-        .route("/checkout-link-v2/{token}", get(page::show).post(page::act))
-        .route("/orders/v1/status/{invoice_number}", get(status::status))
-        .route(
-            "/_twin/transactions/{invoice_number}/pay",
-            post(control::pay),
-        )
-        .route(
-            "/_twin/transactions/{invoice_number}/fail",
-            post(control::fail),
-        )
-        .route(
-            "/_twin/transactions/{invoice_number}/expire",
-            post(control::expire),
-        )
-        .route(
-            "/_twin/transactions/{invoice_number}/notify",
-            post(control::notify),
-        )
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(twin.clone());
+    let twin = Twin::new(config, notifier);
+    let routes = twin.serve_routes(
+        Router::new()
+            .route("/checkout/v1/payment", post(create::create))
+            .route("/checkout-link-v2/{token}", get(page::show).post(page::act))
+            .route("/orders/v1/status/{invoice_number}", get(status::status))
+            .route(
+                "/_twin/transactions/{invoice_number}/pay",
+                post(control::pay),
+            )
+            .route(
+                "/_twin/transactions/{invoice_number}/fail",
+                post(control::fail),
+            )
+            .route(
+                "/_twin/transactions/{invoice_number}/expire",
+                post(control::expire),
+            )
+            .route(
+                "/_twin/transactions/{invoice_number}/notify",
+                post(control::notify),
+            ),
+    );
     (twin, routes)
 }
 
 /// What an action did.
 struct Acted {
-    /// The statuses reached, in order (each one notified unless told not to).
-    reached: Vec<Status>,
+    /// The statuses reached and notified, in order (none when told not to notify).
+    notified: Vec<Status>,
     current: Status,
     callback_url: Option<String>,
 }
@@ -235,16 +208,13 @@ impl Twin {
             .book
             .with(invoice_number, |transaction| {
                 let reached = transaction.apply(action, Utc::now())?;
-                let notifications = if notify {
-                    self.notifications_for(transaction, &reached)
-                } else {
-                    Vec::new()
-                };
+                let notified = if notify { reached } else { Vec::new() };
+                let notifications = self.notifications_for(transaction, &notified);
                 Ok((
                     Acted {
-                        reached,
+                        notified,
                         current: transaction.status,
-                        callback_url: transaction.callback_url.clone(),
+                        callback_url: transaction.order.callback_url.clone(),
                     },
                     notifications,
                 ))
@@ -262,19 +232,6 @@ impl Twin {
             self.notifications_for(transaction, &reached)
         });
         self.notifier.dispatch(notifications.unwrap_or_default());
-    }
-
-    /// Sets the timer that expires `invoice_number` at `expires_at`. The timer holds the
-    /// twin weakly: a dropped router leaves nothing to expire.
-    fn schedule_expiry(&self, invoice_number: String, expires_at: DateTime<Utc>) {
-        let twin = Arc::downgrade(&self.0);
-        let wait = (expires_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            if let Some(inner) = Weak::upgrade(&twin) {
-                Twin(inner).expire_if_due(&invoice_number);
-            }
-        });
     }
 
     /// The notifications of the `statuses` `transaction` just reached, in order.
@@ -304,7 +261,11 @@ impl Twin {
         Some(Notification::new(
             config.notification_url.clone(),
             event.body.clone(),
-            format!("{} {}", transaction.invoice_number, event.status.as_str()),
+            format!(
+                "{} {}",
+                transaction.order.invoice_number,
+                event.status.as_str()
+            ),
             move || {
                 let timestamp = Utc::now().format(TIMESTAMP_FORMAT).to_string();
                 let signature = doku_signature(

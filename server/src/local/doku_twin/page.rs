@@ -12,18 +12,14 @@ use super::{
     NotActed, PAGE_TITLE, Twin,
     transaction::{Action, Channel, Status},
 };
-use crate::local::hosted_checkout::{
-    EXPIRE, Gateway, MethodChoice, OpenPage, PAY, PageAction, see_other,
-};
+use crate::local::hosted_checkout::{Button, Gateway, MethodChoice, OpenPage, see_other};
 
 const GATEWAY: Gateway = Gateway {
     title: PAGE_TITLE,
     testid: "doku",
     reference_label: "Invoice number",
+    fail_button: ("fail", "Fail"),
 };
-
-/// The failing action.
-const FAIL: &str = "fail";
 
 const fn choice(channel: Channel) -> MethodChoice {
     MethodChoice {
@@ -47,22 +43,19 @@ impl Twin {
     fn view(&self, token: &str) -> Option<View> {
         let invoice_number = self.book.reference_of_token(token)?;
         self.book.with(&invoice_number, |t| View {
-            invoice_number: t.invoice_number.clone(),
-            amount: t.amount,
-            expires_at: t.expires_at,
+            invoice_number: t.order.invoice_number.clone(),
+            amount: t.order.amount,
+            expires_at: t.order.expires_at,
             status: t.status,
             channel: t.channel,
-            channels: t.channels.clone(),
-            callback_url: t.callback_url.clone(),
+            channels: t.order.channels.clone(),
+            callback_url: t.order.callback_url.clone(),
         })
     }
 }
 
 pub(super) async fn show(State(twin): State<Twin>, Path(token): Path<String>) -> Response {
-    match twin.view(&token) {
-        Some(view) => render(&view, StatusCode::OK),
-        None => GATEWAY.not_found_page(),
-    }
+    page(&twin, &token, StatusCode::OK)
 }
 
 pub(super) async fn act(
@@ -73,32 +66,29 @@ pub(super) async fn act(
     let Some(view) = twin.view(&token) else {
         return GATEWAY.not_found_page();
     };
-    let Some(form) = PageAction::parse(&body) else {
-        return GATEWAY.bad_request_page("The form sent no action.");
+    let offered = |text: Option<&str>| match text {
+        None => Some(
+            view.channels
+                .first()
+                .copied()
+                .unwrap_or(Channel::VirtualAccountBca),
+        ),
+        Some(text) => Channel::parse(text).filter(|c| view.channels.contains(c)),
     };
-    let channel = match form.method.as_deref() {
-        None => view
-            .channels
-            .first()
-            .copied()
-            .unwrap_or(Channel::VirtualAccountBca),
-        Some(text) => match Channel::parse(text).filter(|c| view.channels.contains(c)) {
-            Some(channel) => channel,
-            None => return GATEWAY.bad_request_page("That payment method is not offered."),
-        },
+    let (button, channel) = match GATEWAY.read_form(&body, offered) {
+        Ok(form) => form,
+        Err(why) => return GATEWAY.bad_request_page(why),
     };
-    let action = match form.action.as_str() {
-        PAY => Action::Pay { channel },
-        FAIL => Action::Fail {
+    let action = match button {
+        Button::Pay => Action::Pay { channel },
+        Button::Fail => Action::Fail {
             channel: Some(channel),
         },
-        EXPIRE => Action::Expire {
+        Button::Expire => Action::Expire {
             channel: Some(channel),
         },
-        _ => return GATEWAY.bad_request_page("The form sent an unknown action."),
     };
-    let outcome = twin.act(&view.invoice_number, action, true);
-    let status = match outcome {
+    let status = match twin.act(&view.invoice_number, action, true) {
         Ok(acted) => match acted.callback_url {
             Some(callback_url) => return see_other(&callback_url),
             None => StatusCode::OK,
@@ -106,10 +96,15 @@ pub(super) async fn act(
         Err(NotActed::UnknownInvoice) => return GATEWAY.not_found_page(),
         Err(NotActed::Refused(_)) => StatusCode::CONFLICT,
     };
-    match twin.view(&token) {
-        Some(view) => render(&view, status),
-        None => GATEWAY.not_found_page(),
-    }
+    page(&twin, &token, status)
+}
+
+/// The page of the order with `token`, answered with `status_code`.
+fn page(twin: &Twin, token: &str, status_code: StatusCode) -> Response {
+    twin.view(token).map_or_else(
+        || GATEWAY.not_found_page(),
+        |view| render(&view, status_code),
+    )
 }
 
 fn render(view: &View, status_code: StatusCode) -> Response {
@@ -134,7 +129,6 @@ fn render(view: &View, status_code: StatusCode) -> Response {
                 pay_before: view.expires_at,
                 methods: &methods,
                 selected: view.channel.map(Channel::as_str),
-                fail_action: (FAIL, "Fail"),
                 notice,
             })
         }

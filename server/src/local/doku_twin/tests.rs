@@ -5,16 +5,20 @@ use std::time::Duration;
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, Method, Request, StatusCode, header},
+    http::{Method, StatusCode, header},
 };
 use chrono::Utc;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-use super::{DokuTwinConfig, TIMESTAMP_FORMAT, router};
+use super::{DokuTwinConfig, TIMESTAMP_FORMAT, Twin, router};
 use crate::{
     billing::signatures::{doku_digest, doku_signature, doku_signature_matches},
-    local::payment_notifier::test_receiver::{Received, Receiver},
+    local::{
+        payment_notifier::test_receiver::{Received, Receiver},
+        twin_test_support::{
+            Answer, assert_shows, call, control, open_page, submit_page, taken_at_the_third_attempt,
+        },
+    },
 };
 
 const CLIENT_ID: &str = "BRN-0001-1700000000001";
@@ -35,46 +39,6 @@ fn config(receiver: &Receiver) -> DokuTwinConfig {
         public_url: PUBLIC_URL.into(),
         http: reqwest::Client::new(),
         retry_delays: vec![Duration::from_millis(10); 3],
-    }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON: {}", self.text))
-    }
-}
-
-async fn call(
-    twin: &Router,
-    method: Method,
-    uri: &str,
-    headers: &[(&str, String)],
-    body: impl Into<Body>,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, value);
-    }
-    let response = twin
-        .clone()
-        .oneshot(request.body(body.into()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8(bytes.to_vec()).unwrap(),
     }
 }
 
@@ -141,17 +105,6 @@ async fn create(twin: &Router, invoice: &str) -> String {
     token
 }
 
-async fn control(twin: &Router, invoice: &str, action: &str, body: Value) -> Answer {
-    call(
-        twin,
-        Method::POST,
-        &format!("/_twin/transactions/{invoice}/{action}"),
-        &[("content-type", "application/json".into())],
-        body.to_string(),
-    )
-    .await
-}
-
 async fn status_of(twin: &Router, invoice: &str) -> Answer {
     let path = format!("/orders/v1/status/{invoice}");
     let headers = signed("status-1", &path, None, SECRET_KEY);
@@ -210,14 +163,7 @@ async fn a_checkout_answers_in_dokus_shape() {
     assert_eq!(response["headers"]["client_id"], CLIENT_ID);
 
     let token = response["payment"]["token_id"].as_str().unwrap();
-    let page = call(
-        &twin,
-        Method::GET,
-        &format!("/checkout-link-v2/{token}"),
-        &[],
-        Body::empty(),
-    )
-    .await;
+    let page = open_page(&twin, &format!("/checkout-link-v2/{token}")).await;
     assert!(page.text.contains(r#"data-testid="doku-method-QRIS""#));
     assert!(
         !page.text.contains("doku-method-CREDIT_CARD"),
@@ -361,34 +307,24 @@ async fn paying_on_the_page_sends_a_signed_success_and_returns_to_the_callback()
     let token = create(&twin, "INV-page").await;
     let page_path = format!("/checkout-link-v2/{token}");
 
-    let page = call(&twin, Method::GET, &page_path, &[], Body::empty()).await;
+    let page = open_page(&twin, &page_path).await;
     assert_eq!(page.status, StatusCode::OK);
-    for needle in [
-        "DOKU Checkout sandbox stand-in (local development)",
-        "INV-page",
-        "Rp 99.000",
-        r#"data-testid="doku-pay""#,
-        r#"data-testid="doku-fail""#,
-        r#"data-testid="doku-expire""#,
-        r#"data-testid="doku-method-VIRTUAL_ACCOUNT_BCA""#,
-        r#"data-testid="doku-method-QRIS""#,
-        r#"data-testid="doku-method-CREDIT_CARD""#,
-    ] {
-        assert!(
-            page.text.contains(needle),
-            "{needle} missing from {}",
-            page.text
-        );
-    }
+    assert_shows(
+        &page,
+        &[
+            "DOKU Checkout sandbox stand-in (local development)",
+            "INV-page",
+            "Rp 99.000",
+            r#"data-testid="doku-pay""#,
+            r#"data-testid="doku-fail""#,
+            r#"data-testid="doku-expire""#,
+            r#"data-testid="doku-method-VIRTUAL_ACCOUNT_BCA""#,
+            r#"data-testid="doku-method-QRIS""#,
+            r#"data-testid="doku-method-CREDIT_CARD""#,
+        ],
+    );
 
-    let paid = call(
-        &twin,
-        Method::POST,
-        &page_path,
-        &[("content-type", "application/x-www-form-urlencoded".into())],
-        "method=VIRTUAL_ACCOUNT_BCA&action=pay",
-    )
-    .await;
+    let paid = submit_page(&twin, &page_path, "method=VIRTUAL_ACCOUNT_BCA&action=pay").await;
     assert_eq!(paid.status, StatusCode::SEE_OTHER);
     assert_eq!(
         paid.headers[header::LOCATION],
@@ -409,7 +345,7 @@ async fn paying_on_the_page_sends_a_signed_success_and_returns_to_the_callback()
     assert_eq!(body["channel"]["id"], "VIRTUAL_ACCOUNT_BCA");
     assert!(body["virtual_account_info"]["virtual_account_number"].is_string());
 
-    let finished = call(&twin, Method::GET, &page_path, &[], Body::empty()).await;
+    let finished = open_page(&twin, &page_path).await;
     assert!(finished.text.contains(r#"data-testid="doku-state">Paid<"#));
     assert!(!finished.text.contains("doku-pay"));
 }
@@ -420,11 +356,7 @@ async fn a_refused_notification_is_retried_with_the_same_request_id_and_a_fresh_
     let twin = twin(&receiver);
     create(&twin, "INV-retry").await;
     control(&twin, "INV-retry", "pay", json!({"method": "QRIS"})).await;
-    let received = receiver.wait_for(3).await;
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    assert_eq!(receiver.received().len(), 3, "no retry after the 2xx");
-    let answers: Vec<u16> = received.iter().map(|r| r.answered.as_u16()).collect();
-    assert_eq!(answers, [500, 500, 200]);
+    let received = taken_at_the_third_attempt(&receiver).await;
     for attempt in &received {
         assert_signed(attempt);
         assert_eq!(
@@ -472,11 +404,9 @@ async fn letting_it_expire_on_the_page_sends_expired() {
     let receiver = Receiver::start(0).await;
     let twin = twin(&receiver);
     let token = create(&twin, "INV-expire").await;
-    let expired = call(
+    let expired = submit_page(
         &twin,
-        Method::POST,
         &format!("/checkout-link-v2/{token}"),
-        &[("content-type", "application/x-www-form-urlencoded".into())],
         "method=QRIS&action=expire",
     )
     .await;
@@ -498,9 +428,9 @@ async fn an_order_past_its_due_date_expires_on_its_timer() {
     let due = Utc::now();
     state
         .book
-        .with("INV-timer", |t| t.expires_at = due)
+        .with("INV-timer", |t| t.order.expires_at = due)
         .unwrap();
-    state.schedule_expiry("INV-timer".into(), due);
+    state.schedule_expiry("INV-timer".into(), due, Twin::expire_if_due);
     let body = assert_signed(&receiver.wait_for(1).await[0]);
     assert_eq!(body["transaction"]["status"], "EXPIRED");
     assert_eq!(body["channel"]["id"], Value::Null, "no method was chosen");
@@ -588,14 +518,7 @@ async fn paying_without_notify_changes_the_state_and_sends_nothing() {
 async fn an_unknown_page_token_is_a_404_page() {
     let receiver = Receiver::start(0).await;
     let twin = twin(&receiver);
-    let page = call(
-        &twin,
-        Method::GET,
-        "/checkout-link-v2/nope",
-        &[],
-        Body::empty(),
-    )
-    .await;
+    let page = open_page(&twin, "/checkout-link-v2/nope").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert_eq!(
         control(&twin, "INV-none", "pay", json!({})).await.status,

@@ -145,14 +145,8 @@ pub(super) struct Order {
 }
 
 pub(super) struct Transaction {
-    pub(super) invoice_number: String,
+    pub(super) order: Order,
     pub(super) token: String,
-    pub(super) amount: i64,
-    pub(super) original_request_id: String,
-    pub(super) callback_url: Option<String>,
-    pub(super) created_at: DateTime<Utc>,
-    pub(super) expires_at: DateTime<Utc>,
-    pub(super) channels: Vec<Channel>,
     pub(super) status: Status,
     pub(super) channel: Option<Channel>,
     events: Vec<Event>,
@@ -163,14 +157,8 @@ pub(super) struct Transaction {
 impl Transaction {
     pub(super) fn new(order: Order) -> Self {
         Self {
-            invoice_number: order.invoice_number,
+            order,
             token: Uuid::new_v4().simple().to_string(),
-            amount: order.amount,
-            original_request_id: order.original_request_id,
-            callback_url: order.callback_url,
-            created_at: order.created_at,
-            expires_at: order.expires_at,
-            channels: order.channels,
             status: Status::Pending,
             channel: None,
             events: Vec::new(),
@@ -208,7 +196,7 @@ impl Transaction {
 
     /// Expires the order if its due date has passed while it could still be paid.
     pub(super) fn expire_if_due(&mut self, now: DateTime<Utc>) -> Vec<Status> {
-        if now < self.expires_at {
+        if now < self.order.expires_at {
             return Vec::new();
         }
         self.apply(Action::Expire { channel: None }, now)
@@ -233,11 +221,11 @@ impl Transaction {
     fn describe(&self, status: Status, date: DateTime<Utc>) -> Value {
         let id = |name: Option<&str>| json!({ "id": name });
         let mut body = json!({
-            "order": {"invoice_number": self.invoice_number, "amount": self.amount},
+            "order": {"invoice_number": self.order.invoice_number, "amount": self.order.amount},
             "transaction": {
                 "status": status.as_str(),
                 "date": date.format(TIMESTAMP_FORMAT).to_string(),
-                "original_request_id": self.original_request_id,
+                "original_request_id": self.order.original_request_id,
             },
             "service": id(self.channel.map(Channel::service)),
             "acquirer": id(self.channel.map(Channel::acquirer)),
@@ -278,7 +266,7 @@ impl Transaction {
     pub(super) fn status_answer(&self) -> Value {
         let mut answer = match self.event(None) {
             Some(event) => serde_json::from_slice(&event.body).unwrap_or(Value::Null),
-            None => self.describe(Status::Pending, self.created_at),
+            None => self.describe(Status::Pending, self.order.created_at),
         };
         // DOKU's `order.status` for checkout orders (since July 2025).
         let order_status = match self.status {

@@ -7,18 +7,20 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::{
     Acted, NotActed, Twin,
-    error::ControlError,
     transaction::{Action, Method, Status},
 };
 use crate::local::{
-    hosted_checkout::{burst_size, control_options},
     payment_notifier::Notification,
+    twin_control::{ControlError, action_options, notify_options, one_of, options},
 };
+
+const UNKNOWN_ORDER: ControlError =
+    ControlError::UnknownReference("no transaction has this order id");
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,33 +30,22 @@ struct PayOptions {
     settle: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EndOptions {
-    method: Option<String>,
-    notify: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NotifyOptions {
-    times: Option<u64>,
-    status: Option<String>,
-}
-
-fn options<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ControlError> {
-    control_options(body).map_err(ControlError::Invalid)
-}
-
 fn method(text: Option<&str>) -> Result<Option<Method>, ControlError> {
-    text.map(|text| {
-        Method::parse(text).ok_or_else(|| {
-            ControlError::Invalid(format!(
-                "unknown method {text:?}: use bank_transfer, qris, gopay or credit_card"
-            ))
-        })
-    })
-    .transpose()
+    one_of(
+        "method",
+        text,
+        Method::parse,
+        "bank_transfer, qris, gopay or credit_card",
+    )
+}
+
+fn status(text: Option<&str>) -> Result<Option<Status>, ControlError> {
+    one_of(
+        "status",
+        text,
+        Status::parse,
+        "pending, settlement, capture, deny or expire",
+    )
 }
 
 pub(super) async fn pay(
@@ -75,11 +66,8 @@ pub(super) async fn deny(
     Path(order_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: EndOptions = options(&body)?;
-    let action = Action::Deny {
-        method: method(options.method.as_deref())?,
-    };
-    act(&twin, &order_id, action, options.notify.unwrap_or(true))
+    let (method, notify) = action_options(&body, method)?;
+    act(&twin, &order_id, Action::Deny { method }, notify)
 }
 
 pub(super) async fn expire(
@@ -87,11 +75,8 @@ pub(super) async fn expire(
     Path(order_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: EndOptions = options(&body)?;
-    let action = Action::Expire {
-        method: method(options.method.as_deref())?,
-    };
-    act(&twin, &order_id, action, options.notify.unwrap_or(true))
+    let (method, notify) = action_options(&body, method)?;
+    act(&twin, &order_id, Action::Expire { method }, notify)
 }
 
 fn act(
@@ -102,22 +87,15 @@ fn act(
 ) -> Result<Response, ControlError> {
     match twin.act(order_id, action, notify) {
         Ok(Acted {
-            reached, current, ..
-        }) => {
-            let notified: Vec<&str> = if notify {
-                reached.iter().map(|s| s.as_str()).collect()
-            } else {
-                Vec::new()
-            };
-            Ok(Json(json!({
-                "order_id": order_id,
-                "transaction_status": current.map(Status::as_str),
-                "status_code": current.map(Status::code),
-                "notified": notified,
-            }))
-            .into_response())
-        }
-        Err(NotActed::UnknownOrder) => Err(ControlError::UnknownOrder),
+            notified, current, ..
+        }) => Ok(Json(json!({
+            "order_id": order_id,
+            "transaction_status": current.map(Status::as_str),
+            "status_code": current.map(Status::code),
+            "notified": notified.into_iter().map(Status::as_str).collect::<Vec<_>>(),
+        }))
+        .into_response()),
+        Err(NotActed::UnknownOrder) => Err(UNKNOWN_ORDER),
         Err(NotActed::Refused(refusal)) => Err(ControlError::Conflict(refusal.message())),
     }
 }
@@ -127,19 +105,7 @@ pub(super) async fn notify(
     Path(order_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let options: NotifyOptions = options(&body)?;
-    let times = burst_size(options.times).map_err(ControlError::Invalid)?;
-    let wanted = options
-        .status
-        .as_deref()
-        .map(|text| {
-            Status::parse(text).ok_or_else(|| {
-                ControlError::Invalid(format!(
-                    "unknown status {text:?}: use pending, settlement, capture, deny or expire"
-                ))
-            })
-        })
-        .transpose()?;
+    let (times, wanted) = notify_options(&body, status)?;
     let (status, notifications) = twin
         .book
         .with(&order_id, |t| {
@@ -166,7 +132,7 @@ pub(super) async fn notify(
                 .collect();
             Ok((status, notifications))
         })
-        .ok_or(ControlError::UnknownOrder)??;
+        .ok_or(UNKNOWN_ORDER)??;
     let mut deliveries = Vec::new();
     for notification in &notifications {
         deliveries.extend(twin.notifier.burst(notification, times).await);

@@ -64,7 +64,7 @@ pub(super) async fn create(
         .map_err(|_| {
             SnapError::Invalid(vec!["transaction_details.order_id sudah digunakan".into()])
         })?;
-    twin.schedule_expiry(order_id, expires_at);
+    twin.schedule_expiry(order_id, expires_at, Twin::expire_if_due);
     let redirect_url = format!(
         "{}/snap/v4/redirection/{token}",
         twin.config.public_url.trim_end_matches('/')

@@ -1,6 +1,7 @@
 //! Midtrans' error answers. Snap answers `{"error_messages": [...]}`; Core answers
 //! `{"status_code": "<code>", "status_message": "...", "id": "<uuid>"}` with the same HTTP
-//! status. The control endpoints answer in Snap's shape.
+//! status. The control endpoints answer in Snap's shape
+//! ([`ControlError`](crate::local::twin_control::ControlError)).
 
 use axum::{
     Json,
@@ -63,28 +64,5 @@ impl IntoResponse for CoreError {
             })),
         )
             .into_response()
-    }
-}
-
-/// The control endpoints' refusals.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(super) enum ControlError {
-    #[error("no transaction has this order id")]
-    UnknownOrder,
-    /// Not possible in the transaction's state.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            ControlError::UnknownOrder => StatusCode::NOT_FOUND,
-            ControlError::Conflict(_) => StatusCode::CONFLICT,
-            ControlError::Invalid(_) => StatusCode::BAD_REQUEST,
-        };
-        (status, Json(json!({"error_messages": [self.to_string()]}))).into_response()
     }
 }

@@ -76,27 +76,22 @@ mod transaction;
 #[cfg(test)]
 mod tests;
 
-use std::{
-    fmt,
-    sync::{Arc, Weak},
-    time::Duration,
-};
+use std::{fmt, time::Duration};
 
 use axum::{
     Router,
     body::Bytes,
-    extract::DefaultBodyLimit,
     http::HeaderMap,
     routing::{get, post},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::{
     crypto::constant_time_eq,
     local::{
-        hosted_checkout::TransactionBook,
         payment_notifier::{Notification, Notifier},
+        payment_twin_state::PaymentTwinState,
     },
 };
 use transaction::{Action, Refusal, Status, Transaction};
@@ -115,9 +110,6 @@ pub const RETRY_DELAYS: [Duration; 5] = [
 
 /// The `User-Agent` Midtrans' notifications carry.
 const NOTIFICATION_USER_AGENT: &str = "Veritrans";
-
-/// The largest request body the twin reads.
-const BODY_LIMIT: usize = 64 * 1024;
 
 /// Everything the twin needs.
 #[derive(Clone)]
@@ -148,22 +140,7 @@ impl fmt::Debug for MidtransTwinConfig {
 }
 
 /// The shared state of the handlers.
-#[derive(Clone)]
-struct Twin(Arc<Inner>);
-
-struct Inner {
-    config: MidtransTwinConfig,
-    notifier: Notifier,
-    book: TransactionBook<Transaction>,
-}
-
-impl std::ops::Deref for Twin {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+type Twin = PaymentTwinState<MidtransTwinConfig, Transaction>;
 
 /// Midtrans' Snap, Core status and payment page, with routes relative to `/midtrans` (the
 /// caller nests it there), and the `/_twin/` control endpoints.
@@ -174,36 +151,32 @@ pub fn router(config: MidtransTwinConfig) -> Router {
         config.http.clone(),
         config.retry_delays.clone(),
     );
-    let twin = Twin(Arc::new(Inner {
-        config,
-        notifier,
-        book: TransactionBook::default(),
-    }));
-    Router::new()
-        .route("/snap/v1/transactions", post(create::create))
-        .route(
-            "/snap/v4/redirection/{token}",
-            get(page::show).post(page::act),
-        )
-        .route("/v2/{id}/status", get(status::status))
-        .route("/_twin/transactions/{order_id}/pay", post(control::pay))
-        .route("/_twin/transactions/{order_id}/deny", post(control::deny))
-        .route(
-            "/_twin/transactions/{order_id}/expire",
-            post(control::expire),
-        )
-        .route(
-            "/_twin/transactions/{order_id}/notify",
-            post(control::notify),
-        )
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(twin)
+    let twin = Twin::new(config, notifier);
+    twin.serve_routes(
+        Router::new()
+            .route("/snap/v1/transactions", post(create::create))
+            .route(
+                "/snap/v4/redirection/{token}",
+                get(page::show).post(page::act),
+            )
+            .route("/v2/{id}/status", get(status::status))
+            .route("/_twin/transactions/{order_id}/pay", post(control::pay))
+            .route("/_twin/transactions/{order_id}/deny", post(control::deny))
+            .route(
+                "/_twin/transactions/{order_id}/expire",
+                post(control::expire),
+            )
+            .route(
+                "/_twin/transactions/{order_id}/notify",
+                post(control::notify),
+            ),
+    )
 }
 
 /// What an action did.
 struct Acted {
-    /// The statuses reached, in order (each one notified unless told not to).
-    reached: Vec<Status>,
+    /// The statuses reached and notified, in order (none when told not to notify).
+    notified: Vec<Status>,
     /// What Core says now; `None` while it does not know the transaction.
     current: Option<Status>,
     finish_url: Option<String>,
@@ -244,14 +217,11 @@ impl Twin {
             .book
             .with(order_id, |transaction| {
                 let reached = transaction.apply(action, Utc::now(), server_key)?;
-                let notifications = if notify {
-                    notifications_for(transaction, &reached)
-                } else {
-                    Vec::new()
-                };
+                let notified = if notify { reached } else { Vec::new() };
+                let notifications = notifications_for(transaction, &notified);
                 Ok((
                     Acted {
-                        reached,
+                        notified,
                         current: transaction.core_status(),
                         finish_url: transaction.finish_url.clone(),
                     },
@@ -276,19 +246,6 @@ impl Twin {
         for per_url in notifications.unwrap_or_default() {
             self.notifier.dispatch(per_url);
         }
-    }
-
-    /// Sets the timer that expires `order_id` at `expires_at`. The timer holds the twin
-    /// weakly: a dropped router leaves nothing to expire.
-    fn schedule_expiry(&self, order_id: String, expires_at: DateTime<Utc>) {
-        let twin = Arc::downgrade(&self.0);
-        let wait = (expires_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            if let Some(inner) = Weak::upgrade(&twin) {
-                Twin(inner).expire_if_due(&order_id);
-            }
-        });
     }
 }
 

@@ -9,21 +9,19 @@ use axum::{
 use chrono::{DateTime, Utc};
 
 use super::{
-    NotActed, PAGE_TITLE, Twin,
+    Acted, NotActed, PAGE_TITLE, Twin,
     transaction::{Action, Method, Stage, Status},
 };
 use crate::local::hosted_checkout::{
-    EXPIRE, Gateway, MethodChoice, OpenPage, PAY, PageAction, see_other, with_query,
+    Button, Gateway, MethodChoice, OpenPage, see_other, with_query,
 };
 
 const GATEWAY: Gateway = Gateway {
     title: PAGE_TITLE,
     testid: "midtrans",
     reference_label: "Order ID",
+    fail_button: ("deny", "Decline"),
 };
-
-/// The failing action: Snap's `deny`.
-const DENY: &str = "deny";
 
 const METHODS: [MethodChoice; 4] = [
     choice(Method::BankTransfer),
@@ -64,10 +62,7 @@ impl Twin {
 }
 
 pub(super) async fn show(State(twin): State<Twin>, Path(token): Path<String>) -> Response {
-    match twin.view(&token) {
-        Some(view) => render(&view, StatusCode::OK),
-        None => GATEWAY.not_found_page(),
-    }
+    page(&twin, &token, StatusCode::OK)
 }
 
 pub(super) async fn act(
@@ -78,43 +73,42 @@ pub(super) async fn act(
     let Some(order_id) = twin.book.reference_of_token(&token) else {
         return GATEWAY.not_found_page();
     };
-    let Some(form) = PageAction::parse(&body) else {
-        return GATEWAY.bad_request_page("The form sent no action.");
+    let chosen = |text: Option<&str>| text.map_or(Some(Method::BankTransfer), Method::parse);
+    let (button, method) = match GATEWAY.read_form(&body, chosen) {
+        Ok(form) => form,
+        Err(why) => return GATEWAY.bad_request_page(why),
     };
-    let method = match form.method.as_deref() {
-        None => Method::BankTransfer,
-        Some(text) => match Method::parse(text) {
-            Some(method) => method,
-            None => return GATEWAY.bad_request_page("That payment method is not offered."),
-        },
-    };
-    let action = match form.action.as_str() {
-        PAY => Action::Pay {
+    let action = match button {
+        Button::Pay => Action::Pay {
             method,
             settle: true,
         },
-        DENY => Action::Deny {
+        Button::Fail => Action::Deny {
             method: Some(method),
         },
-        EXPIRE => Action::Expire {
+        Button::Expire => Action::Expire {
             method: Some(method),
         },
-        _ => return GATEWAY.bad_request_page("The form sent an unknown action."),
     };
-    match twin.act(&order_id, action, true) {
-        Ok(acted) => match (acted.finish_url, acted.current) {
-            (Some(finish), Some(status)) => see_other(&finish_redirect(&finish, &order_id, status)),
-            _ => match twin.view(&token) {
-                Some(view) => render(&view, StatusCode::OK),
-                None => GATEWAY.not_found_page(),
-            },
-        },
-        Err(NotActed::UnknownOrder) => GATEWAY.not_found_page(),
-        Err(NotActed::Refused(_)) => match twin.view(&token) {
-            Some(view) => render(&view, StatusCode::CONFLICT),
-            None => GATEWAY.not_found_page(),
-        },
-    }
+    let status = match twin.act(&order_id, action, true) {
+        Ok(Acted {
+            finish_url: Some(finish),
+            current: Some(status),
+            ..
+        }) => return see_other(&finish_redirect(&finish, &order_id, status)),
+        Ok(_) => StatusCode::OK,
+        Err(NotActed::UnknownOrder) => return GATEWAY.not_found_page(),
+        Err(NotActed::Refused(_)) => StatusCode::CONFLICT,
+    };
+    page(&twin, &token, status)
+}
+
+/// The page of the transaction with `token`, answered with `status_code`.
+fn page(twin: &Twin, token: &str, status_code: StatusCode) -> Response {
+    twin.view(token).map_or_else(
+        || GATEWAY.not_found_page(),
+        |view| render(&view, status_code),
+    )
 }
 
 /// Snap's return to the merchant: `callbacks.finish` with the outcome in the query.
@@ -160,7 +154,6 @@ fn render(view: &View, status_code: StatusCode) -> Response {
                 pay_before: view.expires_at,
                 methods: &METHODS,
                 selected: view.method.map(Method::as_str),
-                fail_action: (DENY, "Decline"),
                 notice: notice.as_deref(),
             })
         }

@@ -5,16 +5,20 @@ use std::time::Duration;
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, Method, Request, StatusCode, header},
+    http::{Method, StatusCode, header},
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use super::{MidtransTwinConfig, router};
 use crate::{
     billing::signatures::midtrans_signature_matches,
-    local::payment_notifier::test_receiver::{Received, Receiver},
+    local::{
+        payment_notifier::test_receiver::{Received, Receiver},
+        twin_test_support::{
+            Answer, assert_shows, call, control, open_page, submit_page, taken_at_the_third_attempt,
+        },
+    },
 };
 
 const SERVER_KEY: &str = "SB-Mid-server-twin-tests";
@@ -35,46 +39,6 @@ fn basic(key: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{key}:")))
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON: {}", self.text))
-    }
-}
-
-async fn call(
-    twin: &Router,
-    method: Method,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Body>,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = twin
-        .clone()
-        .oneshot(request.body(body.into()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        text: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
 async fn snap(twin: &Router, body: Value) -> Answer {
     let auth = basic(SERVER_KEY);
     call(
@@ -82,7 +46,7 @@ async fn snap(twin: &Router, body: Value) -> Answer {
         Method::POST,
         "/snap/v1/transactions",
         &[
-            ("authorization", &auth),
+            ("authorization", auth.as_str()),
             ("content-type", "application/json"),
         ],
         body.to_string(),
@@ -110,17 +74,6 @@ async fn create(twin: &Router, order_id: &str) -> String {
         format!("{PUBLIC_URL}/snap/v4/redirection/{token}")
     );
     token
-}
-
-async fn control(twin: &Router, order_id: &str, action: &str, body: Value) -> Answer {
-    call(
-        twin,
-        Method::POST,
-        &format!("/_twin/transactions/{order_id}/{action}"),
-        &[("content-type", "application/json")],
-        body.to_string(),
-    )
-    .await
 }
 
 async fn status_of(twin: &Router, id: &str) -> Answer {
@@ -262,35 +215,25 @@ async fn paying_by_bank_transfer_on_the_page_notifies_pending_then_settlement() 
     let token = create(&twin, "KK-page-1").await;
     let page_path = format!("/snap/v4/redirection/{token}");
 
-    let page = call(&twin, Method::GET, &page_path, &[], Body::empty()).await;
+    let page = open_page(&twin, &page_path).await;
     assert_eq!(page.status, StatusCode::OK);
-    for needle in [
-        "Midtrans sandbox stand-in (local development)",
-        "KK-page-1",
-        "Rp 99.000",
-        r#"data-testid="midtrans-pay""#,
-        r#"data-testid="midtrans-deny""#,
-        r#"data-testid="midtrans-expire""#,
-        r#"data-testid="midtrans-method-bank_transfer""#,
-        r#"data-testid="midtrans-method-qris""#,
-        r#"data-testid="midtrans-method-gopay""#,
-        r#"data-testid="midtrans-method-credit_card""#,
-    ] {
-        assert!(
-            page.text.contains(needle),
-            "{needle} missing from {}",
-            page.text
-        );
-    }
+    assert_shows(
+        &page,
+        &[
+            "Midtrans sandbox stand-in (local development)",
+            "KK-page-1",
+            "Rp 99.000",
+            r#"data-testid="midtrans-pay""#,
+            r#"data-testid="midtrans-deny""#,
+            r#"data-testid="midtrans-expire""#,
+            r#"data-testid="midtrans-method-bank_transfer""#,
+            r#"data-testid="midtrans-method-qris""#,
+            r#"data-testid="midtrans-method-gopay""#,
+            r#"data-testid="midtrans-method-credit_card""#,
+        ],
+    );
 
-    let paid = call(
-        &twin,
-        Method::POST,
-        &page_path,
-        &[("content-type", "application/x-www-form-urlencoded")],
-        "method=bank_transfer&action=pay",
-    )
-    .await;
+    let paid = submit_page(&twin, &page_path, "method=bank_transfer&action=pay").await;
     assert_eq!(paid.status, StatusCode::SEE_OTHER);
     assert_eq!(
         paid.headers[header::LOCATION],
@@ -316,7 +259,7 @@ async fn paying_by_bank_transfer_on_the_page_notifies_pending_then_settlement() 
         "{settled_at}"
     );
 
-    let finished = call(&twin, Method::GET, &page_path, &[], Body::empty()).await;
+    let finished = open_page(&twin, &page_path).await;
     assert!(
         finished
             .text
@@ -326,14 +269,7 @@ async fn paying_by_bank_transfer_on_the_page_notifies_pending_then_settlement() 
         !finished.text.contains("midtrans-pay"),
         "no buttons once final"
     );
-    let again = call(
-        &twin,
-        Method::POST,
-        &page_path,
-        &[("content-type", "application/x-www-form-urlencoded")],
-        "method=qris&action=pay",
-    )
-    .await;
+    let again = submit_page(&twin, &page_path, "method=qris&action=pay").await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(receiver.received().len(), 2, "nothing more sent");
@@ -367,11 +303,7 @@ async fn a_refused_notification_is_retried_until_a_2xx() {
         json!({"method": "gopay", "settle": false}),
     )
     .await;
-    let received = receiver.wait_for(3).await;
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    assert_eq!(receiver.received().len(), 3, "no retry after the 2xx");
-    let answers: Vec<u16> = received.iter().map(|r| r.answered.as_u16()).collect();
-    assert_eq!(answers, [500, 500, 200]);
+    let received = taken_at_the_third_attempt(&receiver).await;
     assert!(
         received.iter().all(|r| r.body == received[0].body),
         "same bytes each time"
@@ -426,11 +358,9 @@ async fn letting_it_expire_on_the_page_notifies_pending_then_expire() {
     let receiver = Receiver::start(0).await;
     let twin = twin(&receiver);
     let token = create(&twin, "KK-expire").await;
-    let expired = call(
+    let expired = submit_page(
         &twin,
-        Method::POST,
         &format!("/snap/v4/redirection/{token}"),
-        &[("content-type", "application/x-www-form-urlencoded")],
         "method=qris&action=expire",
     )
     .await;
@@ -579,7 +509,7 @@ async fn the_override_header_sends_notifications_elsewhere() {
         Method::POST,
         "/snap/v1/transactions",
         &[
-            ("authorization", &auth),
+            ("authorization", auth.as_str()),
             ("x-override-notification", &elsewhere),
         ],
         json!({"transaction_details": {"order_id": "KK-override", "gross_amount": 1000}})
@@ -598,22 +528,13 @@ async fn the_override_header_sends_notifications_elsewhere() {
 async fn an_unknown_page_token_is_a_404_page() {
     let receiver = Receiver::start(0).await;
     let twin = twin(&receiver);
-    let page = call(
-        &twin,
-        Method::GET,
-        "/snap/v4/redirection/nope",
-        &[],
-        Body::empty(),
-    )
-    .await;
+    let page = open_page(&twin, "/snap/v4/redirection/nope").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.text.contains("Payment page not found"));
     let token = create(&twin, "KK-form").await;
-    let bad = call(
+    let bad = submit_page(
         &twin,
-        Method::POST,
         &format!("/snap/v4/redirection/{token}"),
-        &[("content-type", "application/x-www-form-urlencoded")],
         "action=pay&method=cash",
     )
     .await;

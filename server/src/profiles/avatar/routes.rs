@@ -9,15 +9,14 @@ use std::sync::Arc;
 
 use app::{
     avatar::{AvatarError, MAX_BYTES, REMOVE_PATH, UPLOAD_PATH},
-    i18n::{Locale, request_locale},
     identity::IdentityError,
 };
 use axum::{
-    Json, Router,
+    Router,
     body::Bytes,
     extract::{FromRequest, Multipart, Request, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    http::{HeaderMap, header},
+    response::Response,
     routing::post,
 };
 use serde_json::json;
@@ -29,10 +28,11 @@ use crate::{
     auth::{identity::IdentityService, jwt::AccessClaims},
     net::ClientIp,
     ratelimit::{Policy, RateLimit, Subject},
+    reply::Reply,
 };
 
 /// Where a form posted without JavaScript returns.
-const SETTINGS: &str = "/dashboard/settings";
+const SETTINGS: &str = "/dashboard/settings#avatar";
 
 #[derive(Clone)]
 struct AvatarRoutes {
@@ -54,55 +54,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(
             avatars,
             limit: [limit],
         })
-}
-
-/// How the caller wants the answer.
-struct Answer {
-    json: bool,
-    locale: Locale,
-}
-
-impl Answer {
-    fn of(request: &Request, default: Locale) -> Self {
-        let json = request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("application/json"));
-        Self {
-            json,
-            locale: request_locale(request.uri(), request.headers(), default),
-        }
-    }
-
-    fn refused(&self, error: AvatarError) -> Response {
-        let mut response = if self.json {
-            let status =
-                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = json!({ "code": error.code(), "message": error.message(self.locale) });
-            (status, Json(body)).into_response()
-        } else {
-            see_settings(&format!("error={}", error.code()))
-        };
-        if let AvatarError::RateLimited { retry_after_secs } = error {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_secs.into());
-        }
-        response
-    }
-
-    fn done(&self, url: Option<String>, notice: &str) -> Response {
-        if self.json {
-            Json(json!({ "url": url })).into_response()
-        } else {
-            see_settings(&format!("notice={notice}"))
-        }
-    }
-}
-
-fn see_settings(query: &str) -> Response {
-    Redirect::to(&format!("{SETTINGS}?{query}#avatar")).into_response()
 }
 
 /// A signed-in person the per-person limit let through, and where they call from.
@@ -171,22 +122,26 @@ async fn upload(
     session: Session,
     request: Request,
 ) -> Response {
-    let answer = Answer::of(&request, routes.identity.default_locale);
+    let answer = Reply::to(
+        request.uri(),
+        request.headers(),
+        routes.identity.default_locale,
+    );
     let admitted = match admit(&routes, &session, ip, request.headers()).await {
         Ok(admitted) => admitted,
-        Err(error) => return answer.refused(error),
+        Err(error) => return answer.refused(error, SETTINGS),
     };
     let file = match read_file(request).await {
         Ok(file) => file,
-        Err(error) => return answer.refused(error),
+        Err(error) => return answer.refused(error, SETTINGS),
     };
     let replaced = routes
         .avatars
         .replace(&admitted.owner(), &admitted.context(), file)
         .await;
     let mut response = match replaced {
-        Ok(url) => answer.done(Some(url), "avatar_saved"),
-        Err(error) => answer.refused(error),
+        Ok(url) => answer.done(json!({ "url": url }), SETTINGS, "avatar_saved"),
+        Err(error) => answer.refused(error, SETTINGS),
     };
     admitted.limit.apply(response.headers_mut());
     response
@@ -198,18 +153,22 @@ async fn remove(
     session: Session,
     request: Request,
 ) -> Response {
-    let answer = Answer::of(&request, routes.identity.default_locale);
+    let answer = Reply::to(
+        request.uri(),
+        request.headers(),
+        routes.identity.default_locale,
+    );
     let admitted = match admit(&routes, &session, ip, request.headers()).await {
         Ok(admitted) => admitted,
-        Err(error) => return answer.refused(error),
+        Err(error) => return answer.refused(error, SETTINGS),
     };
     let removed = routes
         .avatars
         .remove(&admitted.owner(), &admitted.context())
         .await;
     let mut response = match removed {
-        Ok(()) => answer.done(None, "avatar_removed"),
-        Err(error) => answer.refused(error),
+        Ok(()) => answer.done(json!({ "url": null }), SETTINGS, "avatar_removed"),
+        Err(error) => answer.refused(error, SETTINGS),
     };
     admitted.limit.apply(response.headers_mut());
     response
