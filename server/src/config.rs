@@ -630,6 +630,20 @@ fn production_problems(
     let payments_on = features
         .iter()
         .any(|(f, s)| *f == Feature::Payments && s.enabled());
+    let twin_key = match &payments.gateway {
+        crate::billing::settings::Gateway::Midtrans { server_key, .. } => {
+            server_key == crate::billing::settings::LOCAL_MIDTRANS_SERVER_KEY
+        }
+        crate::billing::settings::Gateway::Doku { secret_key, .. } => {
+            secret_key == crate::billing::settings::LOCAL_DOKU_SECRET_KEY
+        }
+    };
+    if payments_on && !payments.gateway.is_local_twin() && twin_key {
+        problems.push(
+            "the payment gateway key is the local gateway twin's key: use your gateway account's key"
+                .into(),
+        );
+    }
     if payments_on && payments.gateway.is_local_twin() {
         problems.push(match payments.gateway.provider() {
             app::domain::PaymentProvider::Midtrans => {
@@ -800,6 +814,7 @@ mod tests {
         ("RESEND_API_KEY", "re_live_123"),
         ("MAIL_FROM", "Kilat <hello@kilat.id>"),
         ("SITE_URL", "https://kilat.id"),
+        ("MIDTRANS_SERVER_KEY", "Mid-server-live-123"),
     ];
 
     fn production_with(changes: &[(&'static str, &'static str)]) -> Config {
@@ -846,6 +861,7 @@ mod tests {
             ("RESEND_API_KEY", "set RESEND_API_KEY"),
             ("MAIL_FROM", "set MAIL_FROM"),
             ("SITE_URL", "SITE_URL is required"),
+            ("MIDTRANS_SERVER_KEY", "set MIDTRANS_SERVER_KEY"),
         ] {
             let problems = production_with(&[(unset, "")])
                 .production_problems()
@@ -882,6 +898,11 @@ mod tests {
             ),
             ("RESEND_API_KEY", LOCAL_RESEND_KEY, "local mail twin's key"),
             ("SITE_URL", "http://kilat.id", "must be https://"),
+            (
+                "MIDTRANS_SERVER_KEY",
+                crate::billing::settings::LOCAL_MIDTRANS_SERVER_KEY,
+                "local gateway twin's key",
+            ),
         ] {
             let problems = production_with(&[(key, value)])
                 .production_problems()
@@ -934,13 +955,20 @@ mod tests {
     }
 
     #[test]
-    fn payments_and_ai_are_reported_as_not_built_yet_whatever_the_configuration() {
+    fn ai_is_reported_as_not_built_yet_whatever_the_configuration() {
         let config = production_with(&[("ANTHROPIC_API_KEY", "k"), ("DOKU_CLIENT_ID", "id")]);
-        for feature in [Feature::Payments, Feature::Ai] {
-            assert_eq!(config.feature(feature), &FeatureState::NotBuiltYet);
-            assert_eq!(config.feature(feature).label(), "not built yet");
-            assert!(!config.feature(feature).enabled());
-        }
+        assert_eq!(config.feature(Feature::Ai), &FeatureState::NotBuiltYet);
+        assert_eq!(config.feature(Feature::Ai).label(), "not built yet");
+        assert!(!config.feature(Feature::Ai).enabled());
+        // Payments count only the chosen gateway's keys (Midtrans here).
+        assert_eq!(config.feature(Feature::Payments), &FeatureState::Ready);
+        let doku = production_with(&[("PAYMENT_PROVIDER", "doku"), ("DOKU_CLIENT_ID", "id")]);
+        assert_eq!(
+            doku.feature(Feature::Payments),
+            &FeatureState::MissingConfiguration {
+                missing_env: vec!["DOKU_SECRET_KEY"]
+            }
+        );
         assert!(config.production_problems().is_empty());
         assert_eq!(
             config.feature(Feature::Contact),

@@ -264,12 +264,17 @@ impl Application {
         // Expired sessions and idle rate-limit buckets, swept by every instance (see
         // `db::maintenance` for why that is safe).
         db::maintenance::spawn_sweeper(pool.clone(), db::maintenance::SWEEP_INTERVAL);
+        // The stand-ins may run for a payment twin alone: the mailbox only with the mail twin.
+        let dev_mailbox = match &config.mail {
+            MailTarget::LocalTwin { .. } => stand_ins.map(|stand_ins| stand_ins.mailbox),
+            MailTarget::Resend { .. } => None,
+        };
         let state = AppState {
             config: Arc::new(config),
             pool,
             leptos_options,
             mailer,
-            dev_mailbox: stand_ins.map(|stand_ins| stand_ins.mailbox),
+            dev_mailbox,
             identity,
             limiter,
             billing,

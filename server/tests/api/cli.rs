@@ -107,10 +107,12 @@ fn env_check_prints_every_feature_state() {
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.contains("environment: development"), "{out}");
     assert!(out.contains("contact   disabled by flag"), "{out}");
-    // Nothing runs payments or AI yet, whatever keys are set.
-    assert!(out.contains("payments  not built yet"), "{out}");
+    // Payments go to the local Midtrans twin until its key is set; nothing runs AI yet.
+    assert!(
+        out.contains("payments  local stand-in (unset: MIDTRANS_SERVER_KEY)"),
+        "{out}"
+    );
     assert!(out.contains("ai        not built yet"), "{out}");
-    assert!(!out.contains("local stand-in (unset: MIDTRANS"), "{out}");
     assert!(
         out.contains("auth      local stand-in (unset: SUPABASE_URL, SUPABASE_ANON_KEY)"),
         "{out}"
@@ -132,6 +134,7 @@ const PRODUCTION: &[(&str, &str)] = &[
     ("RESEND_API_KEY", "re_live_123"),
     ("MAIL_FROM", "Kilat <hello@kilat.id>"),
     ("SITE_URL", "https://kilat.id"),
+    ("MIDTRANS_SERVER_KEY", "Mid-server-live-123"),
 ];
 
 /// `server serve` with `vars`; returns its exit code and what it printed on stderr.
@@ -168,6 +171,7 @@ fn production_refuses_to_serve_naming_each_missing_piece() {
         ("RESEND_API_KEY", "set RESEND_API_KEY"),
         ("MAIL_FROM", "set MAIL_FROM"),
         ("SITE_URL", "SITE_URL is required in production"),
+        ("MIDTRANS_SERVER_KEY", "set MIDTRANS_SERVER_KEY"),
     ] {
         let (code, err) = serve_with(&production_without(unset));
         assert_eq!(code, Some(2), "without {unset}: {err}");
