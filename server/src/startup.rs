@@ -423,6 +423,11 @@ fn router(state: AppState) -> Router {
                 state.identity.clone(),
                 billing.clone(),
                 Policy::new("checkout", KeyKind::User, state.config.rate_limits.checkout),
+                Policy::new(
+                    "order-status",
+                    KeyKind::User,
+                    state.config.rate_limits.order_status,
+                ),
             )
             .merge(billing::webhooks::router(billing.clone())),
             None => Router::new(),

@@ -83,6 +83,8 @@ pub enum BillingError {
     GatewayUnavailable,
     /// Cancel or resume without a paid plan in force.
     NoPaidPlan,
+    /// No such order on the person's account.
+    OrderMissing,
     /// Payments are switched off (`ENABLE_PAYMENTS=false`).
     PaymentsOff,
     NotSignedIn,
@@ -93,10 +95,11 @@ pub enum BillingError {
 }
 
 impl BillingError {
-    const ALL: [BillingError; 7] = [
+    const ALL: [BillingError; 8] = [
         BillingError::NotForSale,
         BillingError::GatewayUnavailable,
         BillingError::NoPaidPlan,
+        BillingError::OrderMissing,
         BillingError::PaymentsOff,
         BillingError::NotSignedIn,
         BillingError::RateLimited {
@@ -110,6 +113,7 @@ impl BillingError {
             BillingError::NotForSale => "plan_not_for_sale",
             BillingError::GatewayUnavailable => "gateway_unavailable",
             BillingError::NoPaidPlan => "no_paid_plan",
+            BillingError::OrderMissing => "order_missing",
             BillingError::PaymentsOff => "payments_off",
             BillingError::NotSignedIn => "not_signed_in",
             BillingError::RateLimited { .. } => "rate_limited",
@@ -126,6 +130,7 @@ impl BillingError {
         match self {
             BillingError::NotForSale => 400,
             BillingError::NoPaidPlan => 409,
+            BillingError::OrderMissing => 404,
             BillingError::NotSignedIn => 401,
             BillingError::PaymentsOff => 404,
             BillingError::RateLimited { .. } => 429,
@@ -140,6 +145,7 @@ impl BillingError {
             BillingError::NotForSale => t!(locale, billing.not_for_sale).to_string(),
             BillingError::GatewayUnavailable => t!(locale, billing.gateway_unavailable).to_string(),
             BillingError::NoPaidPlan => t!(locale, billing.no_paid_plan).to_string(),
+            BillingError::OrderMissing => t!(locale, billing.order_missing).to_string(),
             BillingError::PaymentsOff => t!(locale, billing.payments_off).to_string(),
             BillingError::NotSignedIn => t!(locale, errors.not_signed_in).to_string(),
             BillingError::RateLimited { retry_after_secs } => {

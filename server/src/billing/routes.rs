@@ -23,7 +23,7 @@ use app::{
 use axum::{
     Json, Router,
     extract::{Form, Path, State},
-    http::{HeaderMap, StatusCode, Uri, header},
+    http::{HeaderMap, Uri, header},
     response::{
         IntoResponse, Redirect, Response,
         sse::{Event, KeepAlive, Sse},
@@ -58,12 +58,14 @@ struct BillingRoutes {
     identity: Arc<IdentityService>,
     billing: Arc<Billing>,
     checkout_limit: [Policy; 1],
+    status_limit: [Policy; 1],
 }
 
 pub fn router<S: Clone + Send + Sync + 'static>(
     identity: Arc<IdentityService>,
     billing: Arc<Billing>,
     checkout_limit: Policy,
+    status_limit: Policy,
 ) -> Router<S> {
     Router::new()
         .route(CHECKOUT_PATH, post(checkout))
@@ -85,6 +87,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
             identity,
             billing,
             checkout_limit: [checkout_limit],
+            status_limit: [status_limit],
         })
 }
 
@@ -234,44 +237,60 @@ fn order_json(order: &Order) -> serde_json::Value {
     })
 }
 
-/// The caller's order `id` and the caller, or the 404 (or 401) to answer instead.
+/// The caller's order `id` and the caller, or the refusal to answer instead (JSON, in the
+/// caller's language): someone else's order is as missing as one that never was.
 async fn owned_order(
     routes: &BillingRoutes,
+    ip: std::net::IpAddr,
     session: &Session,
+    reply: &Reply,
     id: &str,
 ) -> Result<(Order, Uuid), Response> {
-    let not_found =
-        || (StatusCode::NOT_FOUND, Json(json!({ "code": "not_found" }))).into_response();
+    let refused = |error| reply.refused(error, "");
     let (person, _) = signed_in(&routes.identity, session)
         .await
-        .map_err(|error| {
-            (
-                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNAUTHORIZED),
-                Json(json!({ "code": error.code() })),
-            )
-                .into_response()
-        })?;
-    let id = id.parse::<Uuid>().map_err(|_| not_found())?;
+        .map_err(refused)?;
+    let limit = routes
+        .identity
+        .limiter
+        .check(&routes.status_limit, &Subject::user(ip, person.user_id))
+        .await;
+    if !limit.allowed {
+        return Err(refused(BillingError::RateLimited {
+            retry_after_secs: limit.retry_after_secs(),
+        }));
+    }
+    let id = id
+        .parse::<Uuid>()
+        .map_err(|_| refused(BillingError::OrderMissing))?;
     match orders::order_of(&routes.billing.pool, person.user_id, id).await {
         Ok(Some(order)) => Ok((order, person.user_id)),
-        Ok(None) => Err(not_found()),
+        Ok(None) => Err(refused(BillingError::OrderMissing)),
         Err(error) => {
             tracing::error!(%error, "reading an order failed");
-            Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "code": "unavailable" })),
-            )
-                .into_response())
+            Err(refused(BillingError::Unavailable))
         }
+    }
+}
+
+/// The answers of the order routes are always JSON (or events), whatever `Accept` says.
+fn json_reply(routes: &BillingRoutes, uri: &Uri, headers: &HeaderMap) -> Reply {
+    Reply {
+        json: true,
+        ..Reply::to(uri, headers, routes.identity.default_locale)
     }
 }
 
 async fn order_status(
     State(routes): State<BillingRoutes>,
+    ClientIp(ip): ClientIp,
     session: Session,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match owned_order(&routes, &session, &id).await {
+    let reply = json_reply(&routes, &uri, &headers);
+    match owned_order(&routes, ip, &session, &reply, &id).await {
         Ok((order, _)) => (
             [(header::CACHE_CONTROL, "no-store")],
             Json(order_json(&order)),
@@ -283,10 +302,14 @@ async fn order_status(
 
 async fn order_events(
     State(routes): State<BillingRoutes>,
+    ClientIp(ip): ClientIp,
     session: Session,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let (order, owner) = match owned_order(&routes, &session, &id).await {
+    let reply = json_reply(&routes, &uri, &headers);
+    let (order, owner) = match owned_order(&routes, ip, &session, &reply, &id).await {
         Ok(found) => found,
         Err(response) => return response,
     };

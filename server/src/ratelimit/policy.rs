@@ -203,6 +203,11 @@ const CHECKOUT: Setting = Setting {
     default: Quota::new(5, 15 * 60),
 };
 
+const ORDER_STATUS: Setting = Setting {
+    env: "RATE_LIMIT_ORDER_STATUS",
+    default: Quota::new(120, 15 * 60),
+};
+
 /// The rate-limit part of the configuration: the store and every policy's quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimitSettings {
@@ -223,6 +228,8 @@ pub struct RateLimitSettings {
     pub avatar: Quota,
     /// Starting a checkout, per user (each creates a payment and calls the gateway).
     pub checkout: Quota,
+    /// Reading an order's status or opening its event stream, per user.
+    pub order_status: Quota,
 }
 
 impl Default for RateLimitSettings {
@@ -237,13 +244,14 @@ impl Default for RateLimitSettings {
             google: GOOGLE.default,
             avatar: AVATAR.default,
             checkout: CHECKOUT.default,
+            order_status: ORDER_STATUS.default,
         }
     }
 }
 
 impl RateLimitSettings {
     /// Every variable this part of the configuration reads.
-    pub const VARIABLES: [&'static str; 9] = [
+    pub const VARIABLES: [&'static str; 10] = [
         "RATE_LIMIT_STORE",
         SIGN_IN.env,
         SIGN_IN_PER_IP.env,
@@ -253,6 +261,7 @@ impl RateLimitSettings {
         GOOGLE.env,
         AVATAR.env,
         CHECKOUT.env,
+        ORDER_STATUS.env,
     ];
 
     /// Reads `RATE_LIMIT_*` through `get` (trimmed, unset or empty = `None`); every invalid
@@ -288,6 +297,7 @@ impl RateLimitSettings {
             google: quota(GOOGLE),
             avatar: quota(AVATAR),
             checkout: quota(CHECKOUT),
+            order_status: quota(ORDER_STATUS),
         }
     }
 }

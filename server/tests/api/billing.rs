@@ -705,3 +705,56 @@ async fn a_process_killed_mid_webhook_leaves_work_the_next_delivery_completes_on
     .unwrap();
     assert_eq!(status, "processed");
 }
+
+#[tokio::test]
+async fn an_order_is_its_owners_alone() {
+    let (app, _pool, _) = ana(&[]).await;
+    let order = open(&app, "PRO").await;
+    let path = app::billing::order_status_path(&order.payment.to_string());
+    let own: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(own["status"], "PENDING");
+    assert_eq!(own["final"], false);
+    assert_eq!(own["order_id"], order.order.as_str());
+    let page = app
+        .page(&app::billing::order_page(&order.payment.to_string()))
+        .await;
+    assert!(
+        page.contains(&order.order),
+        "the owner sees the order number"
+    );
+
+    let budi = app.other_browser();
+    budi.sign_up_signed_in("budi@kilat.test", "Budi").await;
+    for path in [
+        path.clone(),
+        app::billing::order_events_path(&order.payment.to_string()),
+        app::billing::order_status_path("not-a-uuid"),
+    ] {
+        let answer = budi.get(&path).await;
+        assert_eq!(answer.status(), 404, "{path}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["code"], "order_missing");
+    }
+    let order_page = budi
+        .get(&app::billing::order_page(&order.payment.to_string()))
+        .await;
+    assert_eq!(order_page.status(), 404);
+    assert!(!order_page.text().await.unwrap().contains(&order.order));
+    assert_eq!(app.other_browser().get(&path).await.status(), 401);
+}
+
+#[tokio::test]
+async fn checkouts_are_limited_per_person() {
+    let (app, _pool, _) = ana(&[("RATE_LIMIT_CHECKOUT", "2/15m")]).await;
+    assert_eq!(checkout(&app, "PRO").await.status(), 200);
+    assert_eq!(checkout(&app, "PRO").await.status(), 200);
+    let refused = checkout(&app, "PRO").await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key(header::RETRY_AFTER));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Another person has a budget of their own.
+    let budi = app.other_browser();
+    budi.sign_up_signed_in("budi@kilat.test", "Budi").await;
+    assert_eq!(checkout(&budi, "BASIC").await.status(), 200);
+}
