@@ -87,7 +87,8 @@ async function weigh(page, state) {
   });
   const response = await tab.goto(page.path, { waitUntil: "networkidle" });
   if (!response?.ok()) throw new Error(`${page.path} answered ${response?.status()}`);
-  if (new URL(tab.url()).pathname !== page.path) throw new Error(`${page.path} went to ${tab.url()}`);
+  const landed = new URL(tab.url());
+  if (landed.pathname + landed.search !== page.path) throw new Error(`${page.path} went to ${tab.url()}`);
   await tab.locator("body[data-hydrated]").waitFor();
   const files = await Promise.all(downloads);
   await context.close();
