@@ -120,9 +120,9 @@ commit;
 \endif
 SQL
 (cd "$work" && pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -D orders="$ORDERS" -f settle.sql -l \
-  --log-prefix=pgb "$db_url" >pgbench.txt 2>&1)
+  --log-prefix=latency "$db_url" >pgbench.txt 2>&1)
 db_rate=$(awk '/^tps = / {print $3; exit}' "$work/pgbench.txt")
-db_p99=$(cat "$work"/pgb* 2>/dev/null | python3 -c '
+db_p99=$(cat "$work"/latency.* 2>/dev/null | python3 -c '
 import sys
 lat = sorted(int(line.split()[2]) for line in sys.stdin if line.strip())
 print(f"{lat[int(len(lat) * 0.99) - 1] / 1000:.2f}ms" if lat else "n/a")')
