@@ -6,7 +6,8 @@
 # Makes a fresh database on the local cluster with ORDERS pending payments for each side, then:
 #  1. wrk -t2 -c32 posts signed Midtrans settlement notifications to a release server, each
 #     for a random order of its set (so most orders are hit several times: duplicates, many
-#     of them concurrent);
+#     of them concurrent, since wrk's threads draw the same sequence; a delivery racing another
+#     of the same event is answered 409, retry later, and counted as non-2xx);
 #  2. pgbench -c32 -j2 runs, per notification, the SQL the server runs (the ledger claim, then
 #     the payment, subscription, audit entries, NOTIFY and ledger finish in one transaction)
 #     for a random order of the other set.
