@@ -59,72 +59,57 @@ pub async fn grant_month(
     )
     .fetch_optional(&mut **tx)
     .await?;
-    let Some(before) = before else {
+    let (subscription, period_end, from, how) = match before {
         // An account made before the sign-up trigger existed: give it its row now.
-        sqlx::query!(
-            r#"insert into public.subscriptions (user_id, plan, status, current_period_start, current_period_end)
-               values ($1, ($2::text)::public.subscription_plan, 'active', now(), now() + interval '1 month')"#,
-            user,
-            plan.as_db(),
-        )
-        .execute(&mut **tx)
-        .await?;
-        return record_change(tx, context, user, None, plan, payment, "started").await;
+        None => {
+            let made = sqlx::query!(
+                r#"insert into public.subscriptions (user_id, plan, status, current_period_start, current_period_end)
+                   values ($1, ($2::text)::public.subscription_plan, 'active', now(), now() + interval '1 month')
+                   returning id, current_period_end"#,
+                user,
+                plan.as_db(),
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            (made.id, made.current_period_end, None, "started")
+        }
+        Some(before) => {
+            let period_end = sqlx::query_scalar!(
+                r#"update public.subscriptions
+                   set plan = ($2::text)::public.subscription_plan,
+                       status = 'active',
+                       current_period_start = case when $3 then current_period_start else now() end,
+                       current_period_end = case when $3 then current_period_end + interval '1 month'
+                                                 else now() + interval '1 month' end,
+                       cancel_at_period_end = false,
+                       canceled_at = null
+                   where id = $1
+                   returning current_period_end"#,
+                before.id,
+                plan.as_db(),
+                before.extends,
+            )
+            .fetch_one(&mut **tx)
+            .await?;
+            let how = if before.extends {
+                "extended"
+            } else {
+                "started"
+            };
+            (
+                before.id,
+                period_end,
+                Some((before.plan, before.current_period_end)),
+                how,
+            )
+        }
     };
-    sqlx::query!(
-        r#"update public.subscriptions
-           set plan = ($2::text)::public.subscription_plan,
-               status = 'active',
-               current_period_start = case when $3 then current_period_start else now() end,
-               current_period_end = case when $3 then current_period_end + interval '1 month'
-                                         else now() + interval '1 month' end,
-               cancel_at_period_end = false,
-               canceled_at = null
-           where id = $1"#,
-        before.id,
-        plan.as_db(),
-        before.extends,
-    )
-    .execute(&mut **tx)
-    .await?;
     sqlx::query!(
         "update public.payments set subscription_id = $2 where id = $1 and subscription_id is null",
         payment,
-        before.id
+        subscription
     )
     .execute(&mut **tx)
-    .await?;
-    let how = if before.extends {
-        "extended"
-    } else {
-        "started"
-    };
-    record_change(
-        tx,
-        context,
-        user,
-        Some((&before.plan, before.current_period_end)),
-        plan,
-        payment,
-        how,
-    )
-    .await
-}
-
-async fn record_change(
-    tx: &mut Transaction<'_, Postgres>,
-    context: &AuditContext<'_>,
-    user: Uuid,
-    before: Option<(&str, Option<OffsetDateTime>)>,
-    plan: Plan,
-    payment: Uuid,
-    how: &str,
-) -> Result<(), sqlx::Error> {
-    let now = sqlx::query!(
-        "select plan::text as plan, current_period_end from public.subscriptions where user_id = $1",
-        user
-    )
-    .fetch_one(&mut **tx)
     .await?;
     audit::record(
         &mut **tx,
@@ -134,10 +119,10 @@ async fn record_change(
             target_type: "subscription",
             target_id: &user.to_string(),
             metadata: json!({
-                "from_plan": before.map(|(plan, _)| plan),
-                "from_period_end": before.and_then(|(_, end)| end).map(|end| end.unix_timestamp()),
+                "from_plan": from.as_ref().map(|(plan, _)| plan),
+                "from_period_end": from.and_then(|(_, end)| end).map(|end| end.unix_timestamp()),
                 "to_plan": plan.as_db(),
-                "to_period_end": now.current_period_end.map(|end| end.unix_timestamp()),
+                "to_period_end": period_end.map(|end| end.unix_timestamp()),
                 "how": how,
                 "payment_id": payment,
             }),

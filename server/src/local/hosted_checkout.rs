@@ -14,6 +14,8 @@ use axum::{
 };
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::html::html_escape;
+
 /// How many transactions a twin keeps; past it the oldest is forgotten (a local twin lives
 /// in memory and must not grow without bound).
 pub const CAPACITY: usize = 10_000;
@@ -30,17 +32,8 @@ pub fn jakarta(at: DateTime<Utc>) -> DateTime<FixedOffset> {
 }
 
 /// An amount of rupiah as Indonesians write it: `Rp 1.250.000`.
-pub fn rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    let sign = if amount < 0 { "-" } else { "" };
-    format!("{sign}Rp {grouped}")
+fn rupiah(amount: i64) -> String {
+    app::i18n::format_idr(amount, app::i18n::Locale::Id)
 }
 
 /// A reference already in the book.
@@ -126,22 +119,6 @@ impl<T> TransactionBook<T> {
             .get_mut(reference)
             .map(|(_, transaction)| f(transaction))
     }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Which gateway's page this is.
@@ -436,15 +413,6 @@ pub fn with_query(url: &str, params: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rupiah_groups_thousands_with_dots() {
-        assert_eq!(rupiah(0), "Rp 0");
-        assert_eq!(rupiah(999), "Rp 999");
-        assert_eq!(rupiah(99_000), "Rp 99.000");
-        assert_eq!(rupiah(1_250_000), "Rp 1.250.000");
-        assert_eq!(rupiah(-5_000), "-Rp 5.000");
-    }
 
     #[test]
     fn jakarta_time_is_seven_hours_ahead_of_utc() {

@@ -113,22 +113,6 @@ pub(super) fn google_subject(email: &str) -> String {
     )
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(super) fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,13 +160,5 @@ mod tests {
         assert!(sub.chars().all(|c| c.is_ascii_digit()));
         assert_eq!(sub, google_subject("ana@example.com"));
         assert_ne!(sub, google_subject("bo@example.com"));
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            html_escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
     }
 }

@@ -18,8 +18,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    CONSENT_PAGE_PATH, CONSENT_PAGE_TITLE, Twin, create_flow_state,
-    crypto::{self, html_escape},
+    CONSENT_PAGE_PATH, CONSENT_PAGE_TITLE, Twin, create_flow_state, crypto,
     error::{ApiError, ApiResult},
     pkce_params, query_param, redirect,
     sessions::{self, Method},
@@ -27,6 +26,7 @@ use super::{
     validate_email,
 };
 use crate::auth::jwt::sign_hs256;
+use crate::local::html::html_escape;
 
 /// How long the consent page may take (GoTrue's OAuth state lifetime).
 const STATE_LIFETIME_SECONDS: i64 = 5 * 60;

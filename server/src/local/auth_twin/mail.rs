@@ -5,11 +5,11 @@ use app::i18n::Locale;
 use sqlx::PgConnection;
 
 use super::{
-    Twin, check_mail_frequency,
-    crypto::{self, html_escape},
+    Twin, check_mail_frequency, crypto,
     error::{ApiError, ApiResult},
     users::{self, UserRow},
 };
+use crate::local::html::html_escape;
 use crate::mail::Email;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
