@@ -10,6 +10,7 @@ pub mod components;
 pub mod domain;
 pub mod i18n;
 pub mod identity;
+pub mod outreach;
 pub mod pages;
 pub mod ports;
 pub mod refusal;

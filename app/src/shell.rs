@@ -21,6 +21,7 @@ use crate::pages::{
     login::LoginPage,
     magic_link_sent::MagicLinkSentPage,
     not_found::NotFound,
+    outreach::{ContactPage, WaitlistPage},
     pricing::PricingPage,
     settings::SettingsPage,
     sign_up::SignUpPage,
@@ -101,6 +102,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=LandingPage ssr=SsrMode::Async/>
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/waitlist") view=WaitlistPage ssr=SsrMode::Async/>
+                    <Route path=path!("/contact") view=ContactPage ssr=SsrMode::Async/>
                     <Route path=path!("/terms") view=TermsPage ssr=SsrMode::Async/>
                     <Route path=path!("/privacy") view=PrivacyPage ssr=SsrMode::Async/>
                     <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async/>

@@ -160,6 +160,9 @@ pub struct Config {
     pub site_url: String,
     pub supabase: SupabaseTarget,
     pub mail: MailTarget,
+    /// `CONTACT_TO_EMAIL`: where contact messages go. In development, unset, a local address
+    /// whose mail shows in `/dev/mailbox`.
+    pub contact_to: Option<String>,
     /// `ADMIN_EMAILS`, lowercased: promoted to admin at their first sign-in.
     pub admin_emails: Vec<String>,
     /// `DEFAULT_LOCALE` (`id` unless set): the language of a request that names none.
@@ -172,6 +175,8 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitSettings,
     /// `PAYMENT_PROVIDER`, the gateway's keys, `PLAN_*` and `PAYMENT_EXPIRY_MINUTES`.
     pub payments: crate::billing::settings::PaymentSettings,
+    /// `MAIL_GIVE_UP_AFTER` and `RENEWAL_REMINDER_DAYS`: the mail outbox's bounds.
+    pub outbox: crate::mail::OutboxSettings,
     features: Vec<(Feature, FeatureState)>,
     /// `APP_ENV` was set (to either value): only then may the server listen beyond loopback.
     app_env_set: bool,
@@ -383,6 +388,17 @@ impl Config {
             None => MailTarget::LocalTwin { from },
         };
 
+        let contact_to = get("CONTACT_TO_EMAIL").or_else(|| {
+            (environment == Environment::Development).then(|| LOCAL_CONTACT_TO.to_string())
+        });
+        if let Some(to) = &contact_to
+            && app::identity::fields::EmailAddress::parse(to).is_err()
+        {
+            problems.push(format!(
+                "CONTACT_TO_EMAIL={to:?} is not an email address (write the bare address, e.g. hello@example.com)"
+            ));
+        }
+
         let admin_emails = get("ADMIN_EMAILS")
             .map(|list| {
                 list.split(',')
@@ -439,6 +455,7 @@ impl Config {
             .unwrap_or_default();
         let rate_limits = crate::ratelimit::RateLimitSettings::from_lookup(get, &mut problems);
         let payments = crate::billing::settings::PaymentSettings::from_lookup(get, &mut problems);
+        let outbox = crate::mail::OutboxSettings::from_lookup(get, &mut problems);
 
         let mut features = Vec::new();
         for feature in Feature::ALL {
@@ -494,12 +511,14 @@ impl Config {
                 site_url,
                 supabase,
                 mail,
+                contact_to,
                 admin_emails,
                 default_locale,
                 avatar_url_ttl,
                 trusted_proxies,
                 rate_limits,
                 payments,
+                outbox,
                 features,
                 app_env_set,
                 site_url_set,
@@ -684,6 +703,9 @@ fn production_problems(
     }
     problems
 }
+
+/// Where contact messages go in development when `CONTACT_TO_EMAIL` is unset.
+pub const LOCAL_CONTACT_TO: &str = "contact@kilat.local";
 
 /// The key the app's mailer sends to the local mail twin.
 pub const LOCAL_RESEND_KEY: &str = "re_local_stand_in";
@@ -1023,6 +1045,7 @@ mod tests {
         ];
         names.extend(crate::ratelimit::RateLimitSettings::VARIABLES);
         names.extend(crate::billing::settings::PaymentSettings::VARIABLES);
+        names.extend(crate::mail::OutboxSettings::VARIABLES);
         for feature in Feature::ALL {
             names.push(feature.flag());
             names.extend(

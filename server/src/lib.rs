@@ -18,6 +18,7 @@ pub mod locale;
 pub mod mail;
 pub mod net;
 pub mod outbound;
+pub mod outreach;
 pub mod profiles;
 pub mod ratelimit;
 pub mod reply;

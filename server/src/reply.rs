@@ -19,6 +19,10 @@ pub trait Refusal: Copy {
     fn message(self, locale: Locale) -> String;
     /// For `Retry-After`, when the refusal is a rate limit.
     fn retry_after_secs(self) -> Option<u64>;
+    /// The form field the refusal is about, for the JSON answer's `field`.
+    fn field(self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl Refusal for app::avatar::AvatarError {
@@ -57,6 +61,27 @@ impl Refusal for app::billing::BillingError {
     }
 }
 
+impl Refusal for app::outreach::OutreachError {
+    fn code(self) -> &'static str {
+        Self::code(self)
+    }
+    fn status(self) -> u16 {
+        Self::status(self)
+    }
+    fn message(self, locale: Locale) -> String {
+        Self::message(self, locale)
+    }
+    fn retry_after_secs(self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        }
+    }
+    fn field(self) -> Option<&'static str> {
+        Self::field(self)
+    }
+}
+
 /// What the caller wants back.
 pub struct Reply {
     pub json: bool,
@@ -80,7 +105,10 @@ impl Reply {
         let mut response = if self.json {
             let status =
                 StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = json!({ "code": error.code(), "message": error.message(self.locale) });
+            let mut body = json!({ "code": error.code(), "message": error.message(self.locale) });
+            if let Some(field) = error.field() {
+                body["field"] = field.into();
+            }
             (status, Json(body)).into_response()
         } else {
             Redirect::to(&back_to(page, "error", error.code())).into_response()

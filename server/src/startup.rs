@@ -34,7 +34,8 @@ use crate::{
         orders::OrderWatch, settings::Gateway,
     },
     config::{
-        Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, Feature, MailTarget, SupabaseTarget,
+        Config, DEFAULT_LOCAL_SUPABASE_PORT, Environment, Feature, FeatureState, MailTarget,
+        SupabaseTarget,
     },
     crawlers,
     db::{self, migrations::MIGRATOR},
@@ -42,7 +43,7 @@ use crate::{
     local::{self, mail_twin::Mailbox},
     locale,
     mail::Mailer,
-    net, outbound,
+    net, outbound, outreach,
     profiles::{self, avatar::Avatars},
     ratelimit::{AuthPolicies, KeyKind, Policy, RateLimiter},
     storage::StorageClient,
@@ -264,6 +265,8 @@ impl Application {
         // Expired sessions and idle rate-limit buckets, swept by every instance (see
         // `db::maintenance` for why that is safe).
         db::maintenance::spawn_sweeper(pool.clone(), db::maintenance::SWEEP_INTERVAL);
+        // The outbox's sender (and the renewal reminders), run by every instance.
+        crate::mail::worker::spawn(&config, pool.clone(), mailer.clone());
         // The stand-ins may run for a payment twin alone: the mailbox only with the mail twin.
         let dev_mailbox = match &config.mail {
             MailTarget::LocalTwin { .. } => stand_ins.map(|stand_ins| stand_ins.mailbox),
@@ -339,6 +342,31 @@ fn gateway_client(
     }
 }
 
+/// The waitlist and contact routes' settings: each runs while its feature is on and has what
+/// it needs.
+fn outreach_routes(state: &AppState) -> outreach::routes::Outreach {
+    let runs = |feature| {
+        let feature_state = state.config.feature(feature);
+        feature_state.enabled()
+            && !matches!(feature_state, FeatureState::MissingConfiguration { .. })
+    };
+    let limits = &state.config.rate_limits;
+    outreach::routes::Outreach {
+        pool: state.pool.clone(),
+        limiter: state.identity.limiter.clone(),
+        waitlist_limit: [Policy::new("waitlist", KeyKind::Ip, limits.waitlist)],
+        contact_limit: [Policy::new("contact", KeyKind::Ip, limits.contact)],
+        waitlist_on: runs(Feature::Waitlist),
+        contact_to: state
+            .config
+            .contact_to
+            .clone()
+            .filter(|_| runs(Feature::Contact)),
+        site_url: state.config.site_url.clone(),
+        default_locale: state.config.default_locale,
+    }
+}
+
 /// The app's routes, worked out once per process. Working them out renders the app with resource
 /// loading switched off for the whole process (leptos-rs/leptos#4773): a page that another server
 /// in this process (the tests start many) was rendering meanwhile would never answer.
@@ -361,6 +389,13 @@ fn router(state: AppState) -> Router {
             http_layers::origin_of(state.identity.auth.base_url()).unwrap_or_default(),
         );
         let catalogue = state.config.payments.catalogue;
+        let outreach_switches = {
+            let routes = outreach_routes(&state);
+            app::outreach::OutreachSwitches {
+                waitlist: routes.waitlist_on,
+                contact: routes.contact_to.is_some(),
+            }
+        };
         let billing_desk = state.billing.clone().map(|billing| {
             Arc::new(billing::desk::RequestBilling::new(
                 state.identity.clone(),
@@ -374,6 +409,7 @@ fn router(state: AppState) -> Router {
         move || {
             provide_context(default_locale);
             provide_context(catalogue);
+            provide_context(outreach_switches);
             if let Some(desk) = &billing_desk {
                 provide_context(desk.clone());
             }
@@ -418,6 +454,7 @@ fn router(state: AppState) -> Router {
             state.config.secure_cookies(),
         ))
         .merge(crawlers::router(&state.config.site_url))
+        .merge(outreach::routes::router(outreach_routes(&state)))
         .merge(match &state.billing {
             Some(billing) => billing::routes::router(
                 state.identity.clone(),

@@ -156,6 +156,54 @@ pub fn FormField(
     }
 }
 
+/// A labelled multi-line input with a hint and an inline error (a server refusal shown on the
+/// page it came back to), linked for screen readers like [`FormField`]'s.
+#[component]
+pub fn FormTextArea(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] minlength: Option<usize>,
+    #[prop(optional)] maxlength: Option<usize>,
+    /// The refusal a post came back with, if it was about this field.
+    #[prop(optional_no_strip)]
+    error: Option<String>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let invalid = error.is_some();
+    let described_by = if invalid {
+        format!("{hint_id} {error_id}")
+    } else {
+        hint_id.clone()
+    };
+    let border = if invalid {
+        "border-red-500 dark:border-red-400"
+    } else {
+        "border-slate-300 dark:border-slate-700"
+    };
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium text-slate-700 dark:text-slate-200">{label}</label>
+            <textarea
+                id=id
+                name=name
+                rows="6"
+                required=required
+                minlength=minlength
+                maxlength=maxlength
+                aria-invalid=invalid.then_some("true")
+                aria-describedby=described_by
+                class=format!("mt-1 {INPUT_CLASS} {border}")
+            ></textarea>
+            <p id=hint_id class="mt-1 text-xs text-slate-500 dark:text-slate-400">{hint}</p>
+            <p id=error_id class="mt-1 text-sm text-red-600 empty:hidden dark:text-red-400">{error}</p>
+        </div>
+    }
+}
+
 /// A full-width submit button; while `pending` it is disabled, busy and says `pending_label`.
 /// Extra attributes and handlers land on the `<button>`.
 #[component]

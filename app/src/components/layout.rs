@@ -189,6 +189,8 @@ fn Footer() -> impl IntoView {
                 <div class="flex flex-wrap items-center gap-6">
                     <nav aria-label=t!(locale, layout.footer_nav) class="flex flex-wrap gap-x-6 gap-y-2">
                         {nav(locale).into_iter().chain([
+                            (t!(locale, layout.waitlist), "/waitlist"),
+                            (t!(locale, layout.contact), "/contact"),
                             (t!(locale, layout.terms), "/terms"),
                             (t!(locale, layout.privacy), "/privacy"),
                             (t!(locale, layout.status), "/status"),

@@ -30,8 +30,12 @@ pub struct Texts {
     pub settings: Settings,
     pub avatar: Avatar,
     pub billing: Billing,
+    pub outreach: Outreach,
+    pub waitlist: Waitlist,
+    pub contact: Contact,
     pub admin: Admin,
     pub dev_mailbox: DevMailbox,
+    pub mail: Mail,
     pub not_found: NotFound,
 }
 
@@ -113,6 +117,8 @@ pub struct Layout {
     pub terms: &'static str,
     pub privacy: &'static str,
     pub status: &'static str,
+    pub contact: &'static str,
+    pub waitlist: &'static str,
     pub language: &'static str,
     pub description: &'static str,
     /// What the link-preview picture shows, for people who cannot see it.
@@ -403,6 +409,43 @@ pub struct Admin {
     pub active: &'static str,
 }
 
+/// What the waitlist and contact forms share, and their refusals.
+pub struct Outreach {
+    pub name: &'static str,
+    pub name_optional: &'static str,
+    pub message: &'static str,
+    /// The honeypot's label, read only by programs that fill every field.
+    pub honeypot: &'static str,
+    pub sending: &'static str,
+    pub name_missing: &'static str,
+    pub message_missing: &'static str,
+    pub message_too_short: &'static str,
+    pub message_too_long: &'static str,
+    pub off: &'static str,
+}
+
+pub struct Waitlist {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub submit: &'static str,
+    pub joined_title: &'static str,
+    /// The same answer for a new and a repeated address: nobody learns who is on the list.
+    pub joined: &'static str,
+    pub landing_title: &'static str,
+    pub landing_lead: &'static str,
+    pub privacy: &'static str,
+}
+
+pub struct Contact {
+    pub title: &'static str,
+    pub lead: &'static str,
+    pub message_hint: &'static str,
+    pub submit: &'static str,
+    pub sent_title: &'static str,
+    pub sent: &'static str,
+    pub elsewhere: &'static str,
+}
+
 pub struct DevMailbox {
     pub title: &'static str,
     pub lead: &'static str,
@@ -413,6 +456,52 @@ pub struct DevMailbox {
     pub hint_before: &'static str,
     pub hint_link: &'static str,
     pub hint_after: &'static str,
+}
+
+/// Kilat's own email (the outbox's templates, `server::mail::templates`), in the recipient's
+/// language. Facts (names, amounts, dates, links) are filled in by the templates.
+pub struct Mail {
+    /// Under the product's name at the top of every mail.
+    pub tagline: &'static str,
+    /// Given the recipient's name when known.
+    pub greeting: fn(Option<&str>) -> String,
+    pub sign_off: &'static str,
+    /// At the foot of mail sent to a person because of something they did here.
+    pub footer: &'static str,
+    pub waitlist_subject: &'static str,
+    pub waitlist_heading: &'static str,
+    pub waitlist_body: &'static str,
+    pub waitlist_action: &'static str,
+    /// Given the sender's name.
+    pub contact_subject: fn(&str) -> String,
+    pub contact_heading: &'static str,
+    pub contact_name: &'static str,
+    pub contact_email: &'static str,
+    pub contact_message: &'static str,
+    pub contact_reply: &'static str,
+    /// At the foot of a contact message (it goes to the site's operator).
+    pub contact_footer: &'static str,
+    pub welcome_subject: &'static str,
+    pub welcome_heading: &'static str,
+    pub welcome_body: &'static str,
+    pub welcome_action: &'static str,
+    /// Given the order id.
+    pub invoice_subject: fn(&str) -> String,
+    pub invoice_heading: &'static str,
+    pub invoice_body: &'static str,
+    pub invoice_plan: &'static str,
+    pub invoice_amount: &'static str,
+    pub invoice_order: &'static str,
+    pub invoice_paid_on: &'static str,
+    pub invoice_period_end: &'static str,
+    pub invoice_action: &'static str,
+    /// Given the plan's name and the date its period ends.
+    pub reminder_subject: fn(&str, &str) -> String,
+    pub reminder_heading: &'static str,
+    /// Given the plan's name and the date its period ends.
+    pub reminder_body: fn(&str, &str) -> String,
+    pub reminder_action: &'static str,
+    pub reminder_note: &'static str,
 }
 
 pub struct NotFound {

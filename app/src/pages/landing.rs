@@ -5,6 +5,7 @@ use crate::components::icons::{Icon, Svg};
 use crate::components::ui::{Badge, ButtonLink, Card};
 use crate::domain::plan::Plan;
 use crate::i18n::use_locale;
+use crate::pages::outreach::WaitlistForm;
 use crate::pages::pricing::{MonthlyPrice, POPULAR, plan_summary};
 use crate::t;
 
@@ -68,6 +69,16 @@ pub fn LandingPage() -> impl IntoView {
                         </Card>
                     }
                 }).collect_view()}
+            </div>
+        </section>
+
+        <section id="waitlist" aria-labelledby="waitlist-title" class="scroll-mt-20 py-16">
+            <div class="mx-auto max-w-2xl">
+                <h2 id="waitlist-title" class="text-center text-3xl font-bold tracking-tight">{t!(locale, waitlist.landing_title)}</h2>
+                <p class="mt-4 text-center text-slate-600 dark:text-slate-300">{t!(locale, waitlist.landing_lead)}</p>
+                <Card class="mt-8">
+                    <WaitlistForm page="landing"/>
+                </Card>
             </div>
         </section>
     }

@@ -1,7 +1,15 @@
 //! One module per page. Their text is in `crate::i18n`.
 
 /// The pages anyone may read, listed in the sitemap (in both languages).
-pub const PUBLIC_PATHS: [&str; 5] = ["/", "/pricing", "/terms", "/privacy", "/status"];
+pub const PUBLIC_PATHS: [&str; 7] = [
+    "/",
+    "/pricing",
+    "/waitlist",
+    "/contact",
+    "/terms",
+    "/privacy",
+    "/status",
+];
 
 pub mod admin;
 pub mod auth_error;
@@ -14,6 +22,7 @@ pub mod legal;
 pub mod login;
 pub mod magic_link_sent;
 pub mod not_found;
+pub mod outreach;
 pub mod pricing;
 pub mod settings;
 pub mod sign_up;

@@ -198,6 +198,13 @@ impl IdentityService {
         if owner_proven {
             self.bootstrap_admin(&signed_in).await?;
         }
+        // Queued at every sign-in, kept once per person ever. A failure here costs only the
+        // welcome, and the next sign-in queues it again.
+        if let Err(error) =
+            crate::mail::outbox::enqueue_welcome(&self.pool, signed_in.user_id).await
+        {
+            tracing::error!(%error, user = %signed_in.user_id, "could not queue the welcome mail");
+        }
         session::sign_in(session, signed_in)
             .await
             .map_err(session_failed)

@@ -271,6 +271,9 @@ async fn apply_transition(
     .await?;
     if let (Transition::Pay, Some(user_id)) = (step, payment.user_id) {
         subscriptions::grant_month(tx, user_id, payment.plan, payment.id, &system).await?;
+        // The receipt commits with the payment (once per payment, however often it is
+        // reported), stating the period just granted.
+        crate::mail::outbox::enqueue_invoice(&mut **tx, payment.id).await?;
     }
     orders::announce(&mut **tx, payment.id).await?;
     Ok(status)

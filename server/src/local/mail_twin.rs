@@ -1,7 +1,28 @@
 //! A local Resend: accepts `POST /emails` as Resend does and keeps the messages for the
-//! development mailbox page.
+//! development mailbox page (`/dev/mailbox`).
+//!
+//! Idempotency as Resend's: a request with an `Idempotency-Key` seen in the last 24 hours is
+//! answered with the first message's id and mails nothing; the same key with another message
+//! is refused 409 `invalid_idempotent_request`.
+//!
+//! An outage switch, for tests and for trying the outbox's retries by hand:
+//! `POST /resend/_twin/outage {"failures": N}` makes the next N sends answer Resend's 500
+//! (`{"statusCode":500,"name":"internal_server_error",…}`) without keeping the message.
+//! `"status"` picks another refusal (422 `validation_error`, 429 `rate_limit_exceeded`, 503),
+//! and `"delivered": true` keeps each message but still answers the error, as when the answer
+//! is lost on the way back. `{"failures": 0}` ends the outage.
+//!
+//! A slow provider: `POST /resend/_twin/latency {"ms": N}` holds every answer N milliseconds
+//! (the message is kept first), so sends overlap as they do against the real service.
+//!
+//! ```sh
+//! curl -X POST localhost:54321/resend/_twin/outage -H 'content-type: application/json' -d '{"failures": 5}'
+//! ```
 
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     Json, Router,
@@ -11,6 +32,7 @@ use axum::{
     routing::post,
 };
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -24,44 +46,169 @@ pub struct ReceivedEmail {
     pub email: Email,
 }
 
-/// An accepted message and the idempotency key it came with.
-type Stored = (Option<String>, ReceivedEmail);
-
-/// Every message the twin accepted, newest last. Cheap to clone; shared with the mailbox page.
-#[derive(Clone, Default)]
-pub struct Mailbox {
-    messages: Arc<Mutex<Vec<Stored>>>,
+/// What a key answered first, for a repeat of it.
+struct Remembered {
+    id: Uuid,
+    email: Email,
+    at: DateTime<Utc>,
 }
 
-/// How many messages the mailbox keeps; older ones are dropped.
-const CAPACITY: usize = 500;
+/// The refusals the outage switch still has to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// How many sends to refuse.
+    pub failures: u32,
+    /// The refusal: 500 (the default), 422, 429 or 503.
+    #[serde(default = "Outage::default_status")]
+    pub status: u16,
+    /// Keep the message all the same (the answer is lost, not the send).
+    #[serde(default)]
+    pub delivered: bool,
+}
 
-impl Mailbox {
-    /// Messages, newest first.
-    pub fn messages(&self) -> Vec<ReceivedEmail> {
-        let messages = self.messages.lock().expect("mailbox lock");
-        messages.iter().rev().map(|(_, m)| m.clone()).collect()
+impl Outage {
+    fn default_status() -> u16 {
+        500
     }
 
-    /// Stores `email` unless `idempotency_key` was seen; returns the message's id either way.
-    fn accept(&self, email: Email, idempotency_key: Option<String>) -> Uuid {
-        let mut messages = self.messages.lock().expect("mailbox lock");
+    /// Resend's error name and message for the refusal.
+    fn words(self) -> Option<(&'static str, &'static str)> {
+        Some(match self.status {
+            500 => ("internal_server_error", "An unexpected error occurred."),
+            503 => (
+                "service_unavailable",
+                "The service is temporarily unavailable.",
+            ),
+            429 => (
+                "rate_limit_exceeded",
+                "Too many requests. You can only make 2 requests per second.",
+            ),
+            422 => (
+                "validation_error",
+                "The local twin was told to refuse this message.",
+            ),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Newest last; at most [`CAPACITY`].
+    messages: VecDeque<ReceivedEmail>,
+    /// Idempotency keys of the last 24 hours.
+    keys: HashMap<String, Remembered>,
+    /// Sends asked for, per idempotency key (`""` for none), whatever the answer.
+    requests: HashMap<String, u32>,
+    outage: Option<Outage>,
+    /// How long each answer is held.
+    latency: std::time::Duration,
+}
+
+/// Every message the twin accepted, newest last, and its switches. Cheap to clone; shared with
+/// the mailbox page.
+#[derive(Clone, Default)]
+pub struct Mailbox {
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// How many messages the mailbox keeps; older ones are dropped (their keys are kept 24 h).
+const CAPACITY: usize = 500;
+/// How long Resend remembers an idempotency key.
+const KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// Why a send was not accepted.
+enum Refusal {
+    /// The key came with another message.
+    KeyReused,
+}
+
+impl Mailbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("mailbox lock")
+    }
+
+    /// Messages, newest first.
+    pub fn messages(&self) -> Vec<ReceivedEmail> {
+        self.lock().messages.iter().rev().cloned().collect()
+    }
+
+    /// How many sends came with `idempotency_key`, whatever they were answered.
+    pub fn requests_with_key(&self, idempotency_key: &str) -> u32 {
+        self.lock()
+            .requests
+            .get(idempotency_key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many sends came at all.
+    pub fn requests(&self) -> u32 {
+        self.lock().requests.values().sum()
+    }
+
+    /// Refuses the next `outage.failures` sends (0 ends an outage).
+    pub fn set_outage(&self, outage: Outage) {
+        self.lock().outage = (outage.failures > 0).then_some(outage);
+    }
+
+    /// Holds every answer for `latency` (zero: answers at once).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.lock().latency = latency;
+    }
+
+    /// Counts a send, and takes one refusal of the outage if one is on.
+    fn arrive(&self, idempotency_key: Option<&str>) -> Option<Outage> {
+        let mut inner = self.lock();
+        *inner
+            .requests
+            .entry(idempotency_key.unwrap_or_default().to_string())
+            .or_default() += 1;
+        let outage = inner.outage?;
+        inner.outage = (outage.failures > 1).then_some(Outage {
+            failures: outage.failures - 1,
+            ..outage
+        });
+        Some(outage)
+    }
+
+    /// Stores `email` unless `idempotency_key` was seen in the last 24 hours; returns the
+    /// message's id either way, or refuses a key that came with another message.
+    fn accept(&self, email: Email, idempotency_key: Option<String>) -> Result<Uuid, Refusal> {
+        let mut inner = self.lock();
+        let now = Utc::now();
+        inner.keys.retain(|_, seen| now - seen.at < KEY_LIFETIME);
         if let Some(key) = &idempotency_key
-            && let Some((_, earlier)) = messages.iter().find(|(k, _)| k.as_ref() == Some(key))
+            && let Some(earlier) = inner.keys.get(key)
         {
-            return earlier.id;
+            return if earlier.email == email {
+                Ok(earlier.id)
+            } else {
+                Err(Refusal::KeyReused)
+            };
         }
         let received = ReceivedEmail {
             id: Uuid::new_v4(),
-            received_at: Utc::now(),
+            received_at: now,
             email,
         };
         let id = received.id;
-        messages.push((idempotency_key, received));
-        if messages.len() > CAPACITY {
-            messages.remove(0);
+        if let Some(key) = idempotency_key {
+            inner.keys.insert(
+                key,
+                Remembered {
+                    id,
+                    email: received.email.clone(),
+                    at: now,
+                },
+            );
         }
-        id
+        inner.messages.push_back(received);
+        if inner.messages.len() > CAPACITY {
+            inner.messages.pop_front();
+        }
+        Ok(id)
     }
 }
 
@@ -90,10 +237,13 @@ fn links_in(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Resend's `POST /emails`, mounted wherever the twin's base URL points.
+/// Resend's `POST /emails`, mounted wherever the twin's base URL points, and the outage switch
+/// at `/_twin/outage`.
 pub fn router(mailbox: Mailbox) -> Router {
     Router::new()
         .route("/emails", post(send))
+        .route("/_twin/outage", post(set_outage))
+        .route("/_twin/latency", post(set_latency))
         .with_state(mailbox)
 }
 
@@ -103,6 +253,59 @@ fn resend_error(status: StatusCode, name: &str, message: &str) -> Response {
         Json(json!({"statusCode": status.as_u16(), "name": name, "message": message})),
     )
         .into_response()
+}
+
+fn outage_error(outage: Outage) -> Response {
+    let (name, message) = outage.words().unwrap_or(("internal_server_error", ""));
+    resend_error(
+        StatusCode::from_u16(outage.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        name,
+        message,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Latency {
+    ms: u64,
+}
+
+async fn set_latency(State(mailbox): State<Mailbox>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Latency>(&body) {
+        Ok(latency) if latency.ms <= 60_000 => {
+            mailbox.set_latency(std::time::Duration::from_millis(latency.ms));
+            (StatusCode::OK, Json(json!({ "ms": latency.ms }))).into_response()
+        }
+        _ => resend_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_error",
+            "expected {\"ms\": N} with N from 0 to 60000",
+        ),
+    }
+}
+
+async fn set_outage(State(mailbox): State<Mailbox>, body: axum::body::Bytes) -> Response {
+    let outage: Outage = match serde_json::from_slice(&body) {
+        Ok(outage) => outage,
+        Err(e) => {
+            return resend_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_error",
+                &format!(
+                    "expected {{\"failures\": N, \"status\"?: 500, \"delivered\"?: false}}: {e}"
+                ),
+            );
+        }
+    };
+    if outage.words().is_none() {
+        return resend_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_error",
+            "`status` must be 500, 503, 429 or 422.",
+        );
+    }
+    mailbox.set_outage(outage);
+    (StatusCode::OK, Json(outage)).into_response()
 }
 
 async fn send(
@@ -128,6 +331,16 @@ async fn send(
             "A User-Agent header is required.",
         );
     }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let outage = mailbox.arrive(key.as_deref());
+    if let Some(outage) = outage
+        && !outage.delivered
+    {
+        return outage_error(outage);
+    }
     let email: Email = match serde_json::from_slice(&body) {
         Ok(email) => email,
         Err(e) => {
@@ -148,17 +361,30 @@ async fn send(
             "`from` and every `to` must be email addresses.",
         );
     }
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let id = mailbox.accept(email, key);
+    let id = match mailbox.accept(email, key) {
+        Ok(id) => id,
+        Err(Refusal::KeyReused) => {
+            return resend_error(
+                StatusCode::CONFLICT,
+                "invalid_idempotent_request",
+                "Same idempotency key used with a different request payload. Change your idempotency key or payload.",
+            );
+        }
+    };
+    let latency = mailbox.lock().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(outage) = outage {
+        return outage_error(outage);
+    }
     (StatusCode::OK, Json(json!({"id": id}))).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::links_in;
+    use crate::mail::Email;
 
     #[test]
     fn finds_every_link_in_a_plain_text_message() {
@@ -171,5 +397,44 @@ mod tests {
                 "https://kilat.id/help"
             ]
         );
+    }
+
+    fn email(subject: &str) -> Email {
+        Email {
+            from: "Kilat <no-reply@kilat.local>".into(),
+            to: vec!["ana@kilat.test".into()],
+            subject: subject.into(),
+            html: String::new(),
+            text: "hi".into(),
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn a_key_answers_its_first_message_and_refuses_another_as_resend_does() {
+        let mailbox = super::Mailbox::default();
+        let first = mailbox.accept(email("a"), Some("k".into())).ok().unwrap();
+        assert_eq!(
+            mailbox.accept(email("a"), Some("k".into())).ok(),
+            Some(first)
+        );
+        assert!(mailbox.accept(email("b"), Some("k".into())).is_err());
+        assert_ne!(mailbox.accept(email("a"), None).ok(), Some(first));
+        assert_eq!(mailbox.messages().len(), 2);
+    }
+
+    #[test]
+    fn the_outage_refuses_as_many_sends_as_it_was_told() {
+        let mailbox = super::Mailbox::default();
+        mailbox.set_outage(super::Outage {
+            failures: 2,
+            status: 500,
+            delivered: false,
+        });
+        assert!(mailbox.arrive(Some("a")).is_some());
+        assert!(mailbox.arrive(Some("a")).is_some());
+        assert!(mailbox.arrive(Some("a")).is_none());
+        assert_eq!(mailbox.requests_with_key("a"), 3);
+        assert_eq!(mailbox.requests(), 3);
     }
 }

@@ -1,4 +1,14 @@
 //! Email through Resend's API (`reference/providers.md`), or the local twin that speaks it.
+//!
+//! Application mail is never sent from a request: it is queued in the [`outbox`] in the
+//! transaction of the event that causes it, rendered by [`templates`], and sent by the
+//! [`worker`] (retried, never twice: `Idempotency-Key` = the queued row's id).
+
+pub mod outbox;
+pub mod templates;
+pub mod worker;
+
+pub use worker::OutboxSettings;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,8 +43,14 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    #[error("the mail provider refused the message ({status}): {message}")]
-    Rejected { status: u16, message: String },
+    #[error("the mail provider refused the message ({status} {name}): {message}")]
+    Rejected {
+        status: u16,
+        /// Resend's error name (`validation_error`, `invalid_idempotent_request`, …); empty
+        /// when the answer had none.
+        name: String,
+        message: String,
+    },
     #[error("the mail provider could not be reached: {0}")]
     Unreachable(#[from] reqwest::Error),
 }
@@ -54,6 +70,8 @@ struct Sent {
 
 #[derive(Deserialize)]
 struct ResendError {
+    #[serde(default)]
+    name: String,
     message: String,
 }
 
@@ -86,18 +104,22 @@ impl Mailer {
         if status.is_success() {
             return Ok(response.json::<Sent>().await?.id);
         }
-        let message = response
+        let (name, message) = response
             .json::<ResendError>()
             .await
-            .map(|e| e.message)
+            .map(|e| (e.name, e.message))
             .unwrap_or_else(|_| {
-                status
-                    .canonical_reason()
-                    .unwrap_or("unknown error")
-                    .to_string()
+                (
+                    String::new(),
+                    status
+                        .canonical_reason()
+                        .unwrap_or("unknown error")
+                        .to_string(),
+                )
             });
         Err(MailError::Rejected {
             status: status.as_u16(),
+            name,
             message,
         })
     }

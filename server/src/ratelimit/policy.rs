@@ -208,6 +208,16 @@ const ORDER_STATUS: Setting = Setting {
     default: Quota::new(120, 15 * 60),
 };
 
+const WAITLIST: Setting = Setting {
+    env: "RATE_LIMIT_WAITLIST",
+    default: Quota::new(5, 3600),
+};
+
+const CONTACT: Setting = Setting {
+    env: "RATE_LIMIT_CONTACT",
+    default: Quota::new(5, 3600),
+};
+
 /// The rate-limit part of the configuration: the store and every policy's quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimitSettings {
@@ -230,6 +240,10 @@ pub struct RateLimitSettings {
     pub checkout: Quota,
     /// Reading an order's status or opening its event stream, per user.
     pub order_status: Quota,
+    /// Waitlist signups, per address (each writes a row and queues a mail).
+    pub waitlist: Quota,
+    /// Contact messages, per address (each keeps the message and queues a mail).
+    pub contact: Quota,
 }
 
 impl Default for RateLimitSettings {
@@ -245,13 +259,15 @@ impl Default for RateLimitSettings {
             avatar: AVATAR.default,
             checkout: CHECKOUT.default,
             order_status: ORDER_STATUS.default,
+            waitlist: WAITLIST.default,
+            contact: CONTACT.default,
         }
     }
 }
 
 impl RateLimitSettings {
     /// Every variable this part of the configuration reads.
-    pub const VARIABLES: [&'static str; 10] = [
+    pub const VARIABLES: [&'static str; 12] = [
         "RATE_LIMIT_STORE",
         SIGN_IN.env,
         SIGN_IN_PER_IP.env,
@@ -262,6 +278,8 @@ impl RateLimitSettings {
         AVATAR.env,
         CHECKOUT.env,
         ORDER_STATUS.env,
+        WAITLIST.env,
+        CONTACT.env,
     ];
 
     /// Reads `RATE_LIMIT_*` through `get` (trimmed, unset or empty = `None`); every invalid
@@ -298,6 +316,8 @@ impl RateLimitSettings {
             avatar: quota(AVATAR),
             checkout: quota(CHECKOUT),
             order_status: quota(ORDER_STATUS),
+            waitlist: quota(WAITLIST),
+            contact: quota(CONTACT),
         }
     }
 }

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::{NO_CONFIRMATION, TestApp, TestDb, location, spawn_app_on, spawn_app_with};
+use crate::helpers::{
+    NO_CONFIRMATION, TestApp, TestDb, location, server_process, spawn_app_on, spawn_app_with,
+};
 
 /// A server where sign-up signs in at once, and Ana signed in on it.
 async fn ana(vars: &[(&str, &str)]) -> (TestApp, PgPool, Uuid) {
@@ -570,53 +572,6 @@ async fn a_notification_that_never_came_is_settled_by_reconciliation_once() {
     // The late notification, when it finally comes, is a duplicate of what was applied.
     order.control("notify", json!({})).await;
     assert_eq!(audit_count(&pool, "subscription.changed").await, 1);
-}
-
-/// A `server` process on `db`, answering on the returned address (killed when dropped).
-struct ServerProcess {
-    child: std::process::Child,
-    address: String,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn server_process(db: &TestDb) -> ServerProcess {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = crate::cli::server()
-        .env("DATABASE_URL", db.url())
-        .env("APP_ENV", "development")
-        .env("PORT", port.to_string())
-        .env("LOCAL_SUPABASE_PORT", "0")
-        .env(
-            "LOCAL_STORAGE_DIR",
-            std::env::temp_dir().join("kilat-test-storage"),
-        )
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let address = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while reqwest::get(format!("{address}/api/health"))
-        .await
-        .map_or(true, |answer| answer.status() != 200)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server process did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    ServerProcess { child, address }
 }
 
 /// A pending PRO payment with order id `order` for a new account; the account's id.

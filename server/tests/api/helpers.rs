@@ -479,3 +479,56 @@ pub fn unreachable_pool() -> PgPool {
         .acquire_timeout(std::time::Duration::from_millis(500))
         .connect_lazy_with(options)
 }
+
+/// A `server` process on `db`, answering on the returned address (killed when dropped).
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn server_process(db: &TestDb) -> ServerProcess {
+    server_process_with(db, &[]).await
+}
+
+/// [`server_process`] with extra environment variables.
+pub async fn server_process_with(db: &TestDb, vars: &[(&str, &str)]) -> ServerProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = crate::cli::server()
+        .env("DATABASE_URL", db.url())
+        .env("APP_ENV", "development")
+        .env("PORT", port.to_string())
+        .env("LOCAL_SUPABASE_PORT", "0")
+        .env(
+            "LOCAL_STORAGE_DIR",
+            std::env::temp_dir().join("kilat-test-storage"),
+        )
+        .envs(vars.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let address = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while reqwest::get(format!("{address}/api/health"))
+        .await
+        .map_or(true, |answer| answer.status() != 200)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server process did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ServerProcess { child, address }
+}

@@ -19,6 +19,8 @@ mod languages;
 mod leptos_settings;
 mod local_cluster;
 mod mail;
+mod outbox;
+mod outreach;
 mod pages;
 mod pictures;
 mod profiles;
