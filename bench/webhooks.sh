@@ -3,21 +3,27 @@
 #
 #   bench/webhooks.sh <server-binary> <site-root>
 #
-# Makes a fresh database on the local cluster with ORDERS pending payments for each side, then:
+# The server may open as many database connections as pgbench has clients (DATABASE_POOL_SIZE).
+# Makes a fresh database on the local cluster with ORDERS pending payments per side and round,
+# then, ROUNDS times in turn (the machine is shared: taking turns lets a slow spell hit both
+# sides alike; the medians are compared):
 #  1. wrk -t2 -c32 posts signed Midtrans settlement notifications to a release server, each
-#     for a random order of its set (so most orders are hit several times: duplicates, many
-#     of them concurrent, since wrk's threads draw the same sequence; a delivery racing another
-#     of the same event is answered 409, retry later, and counted as non-2xx);
+#     for a random order of its set (so some orders come more than once: duplicates, a few of
+#     them concurrent — a delivery racing another of the same event is answered 409, retry
+#     later, and counted as non-2xx);
 #  2. pgbench -c32 -j2 runs, per notification, the SQL the server runs (the ledger claim, then
-#     the payment, subscription, audit entries, NOTIFY and ledger finish in one transaction)
-#     for a random order of the other set.
+#     the payment, subscription, audit entries, the receipt queued in the mail outbox, NOTIFY
+#     and ledger finish in one transaction) for a random order of the other set.
+# The server also sends the receipts it queued (its mail worker, to the local mail twin) while
+# it is measured: that is part of what a notification costs it.
 # Prints a Markdown table: each side's rate and p99, their ratio, and a check that every paid
 # order was granted exactly once. Called by ./scripts/bench; needs wrk, pgbench and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$1 site=$2
-ORDERS=${ORDERS:-5000}
-SECONDS_EACH=${SECONDS_EACH:-15}
+ORDERS=${ORDERS:-10000}
+SECONDS_EACH=${SECONDS_EACH:-10}
+ROUNDS=${ROUNDS:-3}
 CLIENTS=32
 key=SB-Mid-server-kilat-local-twin
 # PostgreSQL's own programs, as the local cluster finds them.
@@ -45,6 +51,7 @@ port=$(port_of)
 LEPTOS_OUTPUT_NAME=kilat LEPTOS_SITE_ROOT="$site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true \
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_RELOAD_PORT="$(port_of)" LEPTOS_ENV=PROD \
   LOCAL_SUPABASE_PORT="$(port_of)" DATABASE_URL="$db_url" RUST_LOG=warn \
+  DATABASE_POOL_SIZE="$CLIENTS" \
   "$bin" >"$work/server.log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/api/health" >/dev/null; do
@@ -52,81 +59,123 @@ until curl -fs "http://127.0.0.1:$port/api/health" >/dev/null; do
   sleep 0.1
 done
 
-# People and their pending PRO payments: KK-HTTP-<n> for the server, KK-PGB-<n> for pgbench.
+# People and their pending PRO payments: KK-HTTP-<round>-<n> for the server, KK-PGB-<round>-<n>
+# for pgbench.
 psql -q "$db_url" <<SQL
 insert into auth.users (id, email, aud, role)
-select gen_random_uuid(), 'bench-' || n || '@kilat.test', 'authenticated', 'authenticated'
-from generate_series(1, 2 * $ORDERS) n;
+select gen_random_uuid(), 'bench-' || side || '-' || r || '-' || n || '@kilat.test', 'authenticated', 'authenticated'
+from generate_series(1, $ROUNDS) r, generate_series(1, $ORDERS) n, unnest(array['HTTP', 'PGB']) side;
 insert into public.payments (user_id, plan, amount, provider, external_id, status, expires_at)
-select u.id, 'PRO', 99000, 'MIDTRANS',
-       case when u.n <= $ORDERS then 'KK-HTTP-' || u.n else 'KK-PGB-' || (u.n - $ORDERS) end,
-       'PENDING', now() + interval '1 hour'
-from (select id, row_number() over (order by email) as n from auth.users) u;
+select u.id, 'PRO', 99000, 'MIDTRANS', 'KK-' || split_part(u.email, '-', 2) || '-' || split_part(u.email, '-', 3)
+       || '-' || split_part(split_part(u.email, '-', 4), '@', 1), 'PENDING', now() + interval '1 hour'
+from auth.users u;
 SQL
 
-# The signed notifications, one per order, for wrk to pick from at random.
-python3 - "$ORDERS" "$key" >"$work/bodies.txt" <<'PY'
+# The signed notifications, one per order of a round, for wrk to pick from at random.
+for round in $(seq "$ROUNDS"); do
+python3 - "$ORDERS" "$key" "$round" >"$work/bodies-$round.txt" <<'PY'
 import hashlib, json, sys
-orders, key = int(sys.argv[1]), sys.argv[2]
+orders, key, round = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 for n in range(1, orders + 1):
-    order = f"KK-HTTP-{n}"
+    order = f"KK-HTTP-{round}-{n}"
     signature = hashlib.sha512(f"{order}200" f"99000.00{key}".encode()).hexdigest()
     print(json.dumps({
         "order_id": order, "status_code": "200", "gross_amount": "99000.00",
         "transaction_status": "settlement", "fraud_status": "accept", "payment_type": "qris",
-        "transaction_id": f"bench-{n}", "currency": "IDR", "signature_key": signature,
+        "transaction_id": f"bench-{round}-{n}", "currency": "IDR", "signature_key": signature,
     }))
 PY
-cat >"$work/post.lua" <<LUA
+cat >"$work/post-$round.lua" <<LUA
 local bodies = {}
-for line in io.lines("$work/bodies.txt") do bodies[#bodies + 1] = line end
+for line in io.lines("$work/bodies-$round.txt") do bodies[#bodies + 1] = line end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+-- Each thread its own random sequence (by default they share one, so every order would come
+-- twice at the same moment).
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function()
+  math.randomseed(seed * 7919 + $round)
+end
 request = function()
   return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
 end
 LUA
-wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --latency -s "$work/post.lua" \
-  "http://127.0.0.1:$port/api/webhooks/midtrans" >"$work/wrk.txt"
-http_rate=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
-http_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
-http_non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.txt")
+done
 
 # The same work in SQL, as the server does it (billing::settle): claim in its own
-# transaction, then the effects and the finish in one.
+# transaction, then the effects and the finish in one; prepared statements, as the server's.
+# (A colon inside a literal would be taken for a pgbench variable: chr(58) spells it, and the
+# address check says \s for [:space:].)
 cat >"$work/settle.sql" <<'SQL'
 \set n random(1, :orders)
 select (outcome = 'claimed')::int as claimed, claim_token as token
-  from public.claim_webhook_event('MIDTRANS', 'KK-PGB-' || :n || ':settlement:200', 'settlement',
-                                  'KK-PGB-' || :n, '{"bench": true}'::jsonb) \gset
+  from public.claim_webhook_event('MIDTRANS', 'KK-PGB-' || :round::text || '-' || :n::text || chr(58) || 'settlement' || chr(58) || '200',
+                                  'settlement', 'KK-PGB-' || :round::text || '-' || :n::text, '{"bench": true}'::jsonb) \gset
 \if :claimed
 begin;
 select id as payment, user_id as person from public.payments
-  where provider = 'MIDTRANS' and external_id = 'KK-PGB-' || :n for update \gset
+  where provider = 'MIDTRANS' and external_id = 'KK-PGB-' || :round::text || '-' || :n::text for update \gset
 update public.payments set status = 'PAID', paid_at = now(), payment_type = 'qris',
   gateway_metadata = gateway_metadata || '{"transaction_id": "bench"}'::jsonb
-  where id = ':payment' and status = 'PENDING';
+  where id = :payment and status = 'PENDING';
 insert into public.audit_logs (action, target_type, target_id, metadata)
-  values ('payment.success', 'payment', ':payment', '{"source": "bench"}'::jsonb);
-select id as subscription from public.subscriptions where user_id = ':person' for update \gset
+  values ('payment.success', 'payment', :payment, '{"source": "bench"}'::jsonb);
+select id as subscription from public.subscriptions where user_id = :person for update \gset
 update public.subscriptions set plan = 'PRO', status = 'active', current_period_start = now(),
   current_period_end = now() + interval '1 month', cancel_at_period_end = false, canceled_at = null
-  where id = ':subscription';
-update public.payments set subscription_id = ':subscription' where id = ':payment';
+  where id = :subscription;
+update public.payments set subscription_id = :subscription where id = :payment;
 insert into public.audit_logs (action, target_type, target_id, metadata)
-  values ('subscription.changed', 'subscription', ':person', '{"source": "bench"}'::jsonb);
-select pg_notify('kilat_payment_changed', ':payment');
-select public.finish_webhook_event('MIDTRANS', 'KK-PGB-' || :n || ':settlement:200', ':token', true, null);
+  values ('subscription.changed', 'subscription', :person, '{"source": "bench"}'::jsonb);
+insert into public.mail_outbox (kind, recipient, locale, payload, dedupe_key)
+  select 'invoice', u.email, pr.locale,
+         jsonb_build_object('plan', p.plan::text, 'amount', p.amount, 'order_id', p.external_id,
+                            'paid_at', extract(epoch from p.paid_at)::bigint,
+                            'period_end', extract(epoch from s.current_period_end)::bigint),
+         'invoice:' || p.id::text
+  from public.payments p
+  join auth.users u on u.id = p.user_id
+  left join public.profiles pr on pr.id = p.user_id
+  left join public.subscriptions s on s.id = p.subscription_id
+  where p.id = :payment and p.status = 'PAID' and p.paid_at is not null
+    and u.email ~ '^[^@\s]+@[^@\s]+$' and char_length(u.email) <= 254
+  on conflict (dedupe_key) do nothing;
+select pg_notify('kilat_payment_changed', :payment);
+select public.finish_webhook_event('MIDTRANS', 'KK-PGB-' || :round::text || '-' || :n::text || chr(58) || 'settlement' || chr(58) || '200', :token, true, null);
 commit;
 \endif
 SQL
-(cd "$work" && pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -D orders="$ORDERS" -f settle.sql -l \
-  --log-prefix=latency "$db_url" >pgbench.txt 2>&1)
-db_rate=$(awk '/^tps = / {print $3; exit}' "$work/pgbench.txt")
-db_p99=$(cat "$work"/latency.* 2>/dev/null | python3 -c '
+# Each round: the server, then the database alone, each on orders of its own.
+p99_of_log() {
+  cat "$@" 2>/dev/null | python3 -c '
 import sys
 lat = sorted(int(line.split()[2]) for line in sys.stdin if line.strip())
-print(f"{lat[int(len(lat) * 0.99) - 1] / 1000:.2f}ms" if lat else "n/a")')
+print(f"{lat[int(len(lat) * 0.99) - 1] / 1000:.2f}ms" if lat else "n/a")'
+}
+rounds_md=""
+http_rates=() db_rates=()
+http_non2xx=0
+for round in $(seq "$ROUNDS"); do
+  wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --latency -s "$work/post-$round.lua" \
+    "http://127.0.0.1:$port/api/webhooks/midtrans" >"$work/wrk-$round.txt"
+  http_rate=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$round.txt")
+  http_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$round.txt")
+  http_non2xx=$(( http_non2xx + $(awk '/Non-2xx/ {print $NF}' "$work/wrk-$round.txt" | grep . || echo 0) ))
+  (cd "$work" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -D orders="$ORDERS" -D round="$round" \
+    -f settle.sql -l --log-prefix="latency-$round" "$db_url" >"pgbench-$round.txt" 2>&1) \
+    || { grep -m5 -i error "$work/pgbench-$round.txt" >&2; exit 1; }
+  db_rate=$(awk '/^tps = / {print $3; exit}' "$work/pgbench-$round.txt")
+  db_p99=$(p99_of_log "$work"/latency-"$round".*)
+  http_rates+=("$http_rate") db_rates+=("$db_rate")
+  rounds_md+="| round $round | ${http_rate} req/s, p99 ${http_p99} | $(printf '%.0f' "$db_rate") tx/s, p99 ${db_p99} | $(python3 -c "print(f'{$http_rate / $db_rate:.2f}')") |"$'\n'
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+http_rate=$(median "${http_rates[@]}")
+db_rate=$(median "${db_rates[@]}")
 
 # Exactly once under load: every paid order has one payment.success and one subscription row
 # change, however many times its notification came.
@@ -137,11 +186,9 @@ read -r paid granted < <(psql -qtA -F ' ' "$db_url" -c "
 ratio=$(python3 -c "print(f'{float(\"$http_rate\") / float(\"$db_rate\"):.2f}')")
 
 cat <<MD
-| webhook ingestion (${CLIENTS} concurrent senders, ${SECONDS_EACH} s, random orders of ${ORDERS}) | rate | p99 |
-|---|---|---|
-| Kilat: signed Midtrans notifications over HTTP (\`wrk\`), duplicates answered \`duplicate: true\` | ${http_rate} req/s | ${http_p99} |
-| PostgreSQL alone: the same claim + effect SQL (\`pgbench\`) | ${db_rate} tx/s | ${db_p99} |
-| ratio Kilat / database (target ≥ 0.7) | ${ratio} | |
+| webhook ingestion (${CLIENTS} concurrent senders, ${SECONDS_EACH} s per side and round, random orders of ${ORDERS} per round) | Kilat: signed Midtrans notifications over HTTP (\`wrk\`), duplicates answered \`duplicate: true\` | PostgreSQL alone: the same claim + effect SQL (\`pgbench\`) | ratio |
+|---|---|---|---|
+${rounds_md}| **median** | **${http_rate} req/s** | **$(printf '%.0f' "$db_rate") tx/s** | **${ratio}** (target ≥ 0.7) |
 
 Non-2xx answers: ${http_non2xx:-0}. Paid orders ${paid}, \`payment.success\` entries ${granted}
 (equal: each order granted once, however often and concurrently its notification came).

@@ -30,6 +30,8 @@ const TOLERANCE = 1.05;
 const PAGES = [
   { name: "landing", path: "/", target: 100, budget: 100, peer: 210 },
   { name: "pricing", path: "/pricing", target: 100, budget: 100 },
+  { name: "waitlist", path: "/waitlist", target: 100, budget: 100 },
+  { name: "contact", path: "/contact", target: 100, budget: 100 },
   { name: "sign in", path: "/auth/login", target: 120, budget: 120, peer: 138 },
   { name: "sign up", path: "/auth/sign-up", target: 120, budget: 120, peer: 138 },
   { name: "forgot password", path: "/auth/forgot-password", target: 120, budget: 120 },

@@ -4,7 +4,7 @@ import AxeBuilder from "@axe-core/playwright";
 // Every page, signed out and signed in, in both languages and both themes: axe finds no
 // serious or critical violation, and at a phone's width (375 px) nothing scrolls sideways.
 
-const PUBLIC = ["/", "/pricing", "/terms", "/privacy", "/status", "/auth/login", "/auth/sign-up", "/auth/forgot-password", "/auth/error", "/no-such-page"];
+const PUBLIC = ["/", "/pricing", "/waitlist", "/contact", "/contact?error=message_too_short", "/terms", "/privacy", "/status", "/auth/login", "/auth/sign-up", "/auth/forgot-password", "/auth/error", "/no-such-page"];
 const SIGNED_IN = ["/dashboard", "/dashboard/settings", "/dashboard/billing", "/checkout?plan=PRO", "/admin"];
 const ADMIN = "admin@e2e.kilat.test";
 

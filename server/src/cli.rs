@@ -131,7 +131,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
+    let pool = db::connect(&config.database, config.database_pool_size).await?;
     let before = migrations::compare(&pool, &migrations::MIGRATOR).await?;
     migrations::MIGRATOR
         .run(&pool)
@@ -149,7 +149,7 @@ async fn doctor(config: Config, dir: PathBuf) -> anyhow::Result<ExitCode> {
     let files = Migrator::new(dir.as_path())
         .await
         .with_context(|| format!("cannot read migration files from {}", dir.display()))?;
-    let pool = db::connect(&config.database).await?;
+    let pool = db::connect(&config.database, config.database_pool_size).await?;
     let report = migrations::compare(&pool, &files).await?;
     println!(
         "{} migration file(s) in {}; {} applied to the database",
@@ -176,7 +176,7 @@ async fn doctor(config: Config, dir: PathBuf) -> anyhow::Result<ExitCode> {
 }
 
 async fn change_role(config: Config, email: &str, role: AppRole) -> anyhow::Result<ExitCode> {
-    let pool = db::connect(&config.database).await?;
+    let pool = db::connect(&config.database, config.database_pool_size).await?;
     let user = roles::user_by_email(&pool, email)
         .await
         .context("cannot look the account up (is the database migrated? run `server migrate`)")?

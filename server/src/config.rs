@@ -154,6 +154,8 @@ impl FeatureState {
 pub struct Config {
     pub environment: Environment,
     pub database: DatabaseSource,
+    /// `DATABASE_POOL_SIZE` (10 unless set): the most connections this server holds open.
+    pub database_pool_size: u32,
     /// From `PORT`; otherwise the Leptos site address is used.
     pub listen_addr: Option<SocketAddr>,
     /// The app's public base URL (`SITE_URL`): where auth emails and OAuth send people back.
@@ -198,6 +200,9 @@ pub const DEFAULT_LOCAL_POSTGRES_PORT: u16 = 54322;
 pub const DEFAULT_LOCAL_SUPABASE_PORT: u16 = 54321;
 /// The Supabase CLI's well-known local JWT secret: local tokens are for local use only.
 pub const LOCAL_JWT_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+/// How many connections the server's pool opens at most unless `DATABASE_POOL_SIZE` says
+/// otherwise.
+const DEFAULT_DATABASE_POOL_SIZE: u32 = 10;
 /// How long a signed avatar URL lives unless `AVATAR_URL_TTL` says otherwise.
 const DEFAULT_AVATAR_URL_TTL: Duration = Duration::from_secs(600);
 /// Supabase's default access-token lifetime.
@@ -293,6 +298,19 @@ impl Config {
                 ));
                 DEFAULT_LOCAL_POSTGRES_PORT
             }),
+        };
+        let database_pool_size = match get("DATABASE_POOL_SIZE") {
+            None => DEFAULT_DATABASE_POOL_SIZE,
+            Some(raw) => raw
+                .parse()
+                .ok()
+                .filter(|size| (1..=1000).contains(size))
+                .unwrap_or_else(|| {
+                    problems.push(format!(
+                        "DATABASE_POOL_SIZE={raw:?} is not a number of connections from 1 to 1000"
+                    ));
+                    DEFAULT_DATABASE_POOL_SIZE
+                }),
         };
         let database = match get("DATABASE_URL") {
             Some(url) => {
@@ -507,6 +525,7 @@ impl Config {
             Ok(Config {
                 environment,
                 database,
+                database_pool_size,
                 listen_addr,
                 site_url,
                 supabase,
@@ -815,11 +834,20 @@ mod tests {
             ("ENABLE_AUTH", "maybe"),
             ("ENABLE_AI", "nope"),
             ("PORT", "eighty"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("CONTACT_TO_EMAIL", "Kilat <halo@kilat.id>"),
         ])
         .unwrap_err();
-        assert_eq!(err.problems.len(), 4, "{err}");
+        assert_eq!(err.problems.len(), 6, "{err}");
         let message = err.to_string();
-        for needle in ["APP_ENV", "ENABLE_AUTH", "ENABLE_AI", "PORT"] {
+        for needle in [
+            "APP_ENV",
+            "ENABLE_AUTH",
+            "ENABLE_AI",
+            "PORT",
+            "DATABASE_POOL_SIZE",
+            "CONTACT_TO_EMAIL",
+        ] {
             assert!(message.contains(needle), "{message}");
         }
     }
@@ -1028,6 +1056,7 @@ mod tests {
             "PORT",
             "RUST_LOG",
             "DATABASE_URL",
+            "DATABASE_POOL_SIZE",
             "LOCAL_POSTGRES_DIR",
             "LOCAL_POSTGRES_PORT",
             "PG_BIN_DIR",

@@ -82,7 +82,7 @@ impl Application {
     /// Connects to the database (starting the local cluster when needed), applies the
     /// migrations and binds the listening socket.
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
-        let pool = db::connect(&config.database).await?;
+        let pool = db::connect(&config.database, config.database_pool_size).await?;
         MIGRATOR.run(&pool).await.context(
             "applying migrations failed (`server doctor` shows how the database differs)",
         )?;

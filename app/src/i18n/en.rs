@@ -452,7 +452,7 @@ pub const TEXTS: Texts = Texts {
     },
     dev_mailbox: DevMailbox {
         title: "Local mailbox",
-        lead: "Every email the app sent while running locally: sign-up confirmations, magic links, password resets. Nothing here leaves this machine.",
+        lead: "Every email the app sent while running locally: sign-up confirmations, magic links, password resets, welcomes, receipts, renewal reminders, waitlist confirmations and contact messages. Nothing here leaves this machine.",
         empty: "No email yet. Sign up or ask for a magic link, and the message appears here.",
         unavailable: "The local mailbox exists only in local development, when no RESEND_API_KEY is set.",
         loading: "Loading messages…",

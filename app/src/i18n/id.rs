@@ -457,7 +457,7 @@ pub const TEXTS: Texts = Texts {
     },
     dev_mailbox: DevMailbox {
         title: "Kotak surat lokal",
-        lead: "Semua email yang dikirim aplikasi selama berjalan secara lokal: konfirmasi pendaftaran, magic link, atur ulang kata sandi. Tidak ada yang keluar dari mesin ini.",
+        lead: "Semua email yang dikirim aplikasi selama berjalan secara lokal: konfirmasi pendaftaran, magic link, atur ulang kata sandi, sambutan, tanda terima, pengingat perpanjangan, konfirmasi daftar tunggu, dan pesan kontak. Tidak ada yang keluar dari mesin ini.",
         empty: "Belum ada email. Daftar atau minta magic link, dan pesannya muncul di sini.",
         unavailable: "Kotak surat lokal hanya ada saat pengembangan lokal, ketika RESEND_API_KEY tidak diatur.",
         loading: "Memuat pesan…",

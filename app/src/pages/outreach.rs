@@ -73,20 +73,19 @@ fn Honeypot(id: &'static str) -> impl IntoView {
 }
 
 /// The form's own alert (rate limit, switched off, unavailable), filled by the server's answer.
+/// `role="alert"` announces it when it appears; while hidden it takes no room in the form.
 #[component]
 fn FormProblem(message: Option<String>) -> impl IntoView {
     let hidden = message.is_none();
     view! {
-        <div aria-live="assertive" aria-atomic="true">
-            <div
-                role="alert"
-                hidden=hidden
-                data-form-problem
-                data-testid="form-error"
-                class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-200"
-            >
-                {message}
-            </div>
+        <div
+            role="alert"
+            hidden=hidden
+            data-form-problem
+            data-testid="form-error"
+            class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-900/60 dark:bg-red-950/40 dark:text-red-200"
+        >
+            {message}
         </div>
     }
 }

@@ -48,11 +48,12 @@ pub async fn connect_options(source: &DatabaseSource) -> Result<PgConnectOptions
     }
 }
 
-/// The one pool the server shares. Statements are prepared and cached per connection.
-pub async fn connect(source: &DatabaseSource) -> Result<PgPool, DatabaseError> {
+/// The one pool the server shares, of at most `size` connections. Statements are prepared and
+/// cached per connection.
+pub async fn connect(source: &DatabaseSource, size: u32) -> Result<PgPool, DatabaseError> {
     let options = connect_options(source).await?;
     PgPoolOptions::new()
-        .max_connections(10)
+        .max_connections(size)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await

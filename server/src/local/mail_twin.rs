@@ -50,7 +50,6 @@ pub struct ReceivedEmail {
 struct Remembered {
     id: Uuid,
     email: Email,
-    at: DateTime<Utc>,
 }
 
 /// The refusals the outage switch still has to give.
@@ -97,8 +96,10 @@ impl Outage {
 struct Inner {
     /// Newest last; at most [`CAPACITY`].
     messages: VecDeque<ReceivedEmail>,
-    /// Idempotency keys of the last 24 hours.
+    /// Idempotency keys of the last 24 hours (at most [`KEYS_KEPT`]).
     keys: HashMap<String, Remembered>,
+    /// The same keys, oldest first, so forgetting expired ones costs nothing per send.
+    key_order: VecDeque<(DateTime<Utc>, String)>,
     /// Sends asked for, per idempotency key (`""` for none), whatever the answer.
     requests: HashMap<String, u32>,
     outage: Option<Outage>,
@@ -117,6 +118,9 @@ pub struct Mailbox {
 const CAPACITY: usize = 500;
 /// How long Resend remembers an idempotency key.
 const KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// The most keys the twin remembers (a local stand-in's memory stays bounded however much
+/// mail a benchmark sends); the oldest are forgotten first.
+const KEYS_KEPT: usize = 100_000;
 
 /// Why a send was not accepted.
 enum Refusal {
@@ -178,7 +182,12 @@ impl Mailbox {
     fn accept(&self, email: Email, idempotency_key: Option<String>) -> Result<Uuid, Refusal> {
         let mut inner = self.lock();
         let now = Utc::now();
-        inner.keys.retain(|_, seen| now - seen.at < KEY_LIFETIME);
+        while let Some((at, _)) = inner.key_order.front()
+            && (now - *at >= KEY_LIFETIME || inner.key_order.len() > KEYS_KEPT)
+        {
+            let (_, key) = inner.key_order.pop_front().expect("a front element");
+            inner.keys.remove(&key);
+        }
         if let Some(key) = &idempotency_key
             && let Some(earlier) = inner.keys.get(key)
         {
@@ -195,12 +204,12 @@ impl Mailbox {
         };
         let id = received.id;
         if let Some(key) = idempotency_key {
+            inner.key_order.push_back((now, key.clone()));
             inner.keys.insert(
                 key,
                 Remembered {
                     id,
                     email: received.email.clone(),
-                    at: now,
                 },
             );
         }
