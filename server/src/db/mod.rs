@@ -49,11 +49,14 @@ pub async fn connect_options(source: &DatabaseSource) -> Result<PgConnectOptions
 }
 
 /// The one pool the server shares, of at most `size` connections. Statements are prepared and
-/// cached per connection.
+/// cached per connection. A connection taken from the pool is not pinged first: that would be a
+/// second round trip for every one-statement request (a rate-limit check, a duplicate webhook);
+/// a connection the database dropped fails its next statement and is closed instead.
 pub async fn connect(source: &DatabaseSource, size: u32) -> Result<PgPool, DatabaseError> {
     let options = connect_options(source).await?;
     PgPoolOptions::new()
         .max_connections(size)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
