@@ -19,39 +19,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$1 site=$2
 KEYS=${KEYS:-1000}
-SECONDS_EACH=${SECONDS_EACH:-15}
+SECONDS_EACH=${SECONDS_EACH:-10}
 DRAIN=${DRAIN:-2000}
 CLIENTS=32
-pg_bin=${PG_BIN_DIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
-[ -n "$pg_bin" ] && export PATH="$pg_bin:$PATH"
-port_of() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-work=$(mktemp -d)
-pid=
-
-"$bin" migrate >/dev/null
-cluster_port=${LOCAL_POSTGRES_PORT:-54322}
-admin_url="postgres://postgres@127.0.0.1:$cluster_port/postgres"
-db="kilat_bench_outreach"
-psql -q "$admin_url" -c "drop database if exists $db with (force)" -c "create database $db"
-db_url="postgres://postgres@127.0.0.1:$cluster_port/$db"
-cleanup() {
-  [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-  psql -q "$admin_url" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(port_of)
-LEPTOS_OUTPUT_NAME=kilat LEPTOS_SITE_ROOT="$site" LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true \
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_RELOAD_PORT="$(port_of)" LEPTOS_ENV=PROD \
-  LOCAL_SUPABASE_PORT="$(port_of)" DATABASE_URL="$db_url" RUST_LOG=warn \
-  TRUSTED_PROXIES=127.0.0.1/32 RATE_LIMIT_WAITLIST=1/1h \
-  "$bin" >"$work/server.log" 2>&1 &
-pid=$!
-until curl -fs "http://127.0.0.1:$port/api/health" >/dev/null; do
-  kill -0 "$pid" 2>/dev/null || { tail -20 "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+db=kilat_bench_outreach
+source bench/server-on-fresh-database.sh
+start_server TRUSTED_PROXIES=127.0.0.1/32 RATE_LIMIT_WAITLIST=1/1h
 
 # The address every post names is listed once beforehand: an allowed post writes nothing new.
 psql -q "$db_url" -c "insert into public.waitlist (email) values ('bench@kilat.test')"

@@ -11,7 +11,7 @@
 //! `CONTACT_TO_EMAIL` in production, is 503. Bodies are held to the form class's limit
 //! (`http_layers::FORM_BODY_LIMIT`).
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use app::{
     i18n::Locale,
@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{ContactMessage, Joined, Signup, join_waitlist, keep_contact_message};
+use super::{ContactMessage, Signup, join_waitlist, keep_contact_message};
 use crate::{
     net::ClientIp,
     ratelimit::{Policy, RateLimiter, Subject},
@@ -137,28 +137,17 @@ async fn waitlist(
         },
         (Err(error), _) | (_, Err(error)) => return answer.refused(error, back),
     };
-    let limit = outreach
-        .limiter
-        .check(&outreach.waitlist_limit, &Subject::ip(ip))
-        .await;
-    let mut response = if !limit.allowed {
-        answer.refused(
-            OutreachError::RateLimited {
-                retry_after_secs: limit.retry_after_secs(),
-            },
-            back,
-        )
-    } else {
-        match join_waitlist(&outreach.pool, &signup, answer.locale, &outreach.site_url).await {
-            Ok(Joined::New | Joined::AlreadyListed) => joined(),
-            Err(error) => {
-                tracing::error!(%error, "a waitlist signup could not be saved");
-                answer.refused(OutreachError::Unavailable, back)
-            }
-        }
-    };
-    limit.apply(response.headers_mut());
-    response
+    let save = join_waitlist(&outreach.pool, &signup, answer.locale, &outreach.site_url);
+    save_within_limit(
+        &outreach,
+        &outreach.waitlist_limit,
+        ip,
+        &answer,
+        back,
+        "joined",
+        save,
+    )
+    .await
 }
 
 /// Whether `started` (the page's render time, Unix ms) is long enough ago for a person to have
@@ -207,10 +196,37 @@ async fn contact(
         dropped("contact", "sent faster than a person types", ip);
         return sent();
     }
-    let limit = outreach
-        .limiter
-        .check(&outreach.contact_limit, &Subject::ip(ip))
-        .await;
+    let save = keep_contact_message(
+        &outreach.pool,
+        &message,
+        answer.locale,
+        to,
+        outreach.default_locale,
+    );
+    save_within_limit(
+        &outreach,
+        &outreach.contact_limit,
+        ip,
+        &answer,
+        back,
+        "sent",
+        save,
+    )
+    .await
+}
+
+/// Counts a valid post against `policy` and, when it is allowed, runs `save`: back to the page
+/// with `notice`, or the refusal; either way with the limit's headers.
+async fn save_within_limit<T>(
+    outreach: &Outreach,
+    policy: &[Policy; 1],
+    ip: IpAddr,
+    answer: &Reply,
+    back: &str,
+    notice: &'static str,
+    save: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Response {
+    let limit = outreach.limiter.check(policy, &Subject::ip(ip)).await;
     let mut response = if !limit.allowed {
         answer.refused(
             OutreachError::RateLimited {
@@ -219,18 +235,10 @@ async fn contact(
             back,
         )
     } else {
-        match keep_contact_message(
-            &outreach.pool,
-            &message,
-            answer.locale,
-            to,
-            outreach.default_locale,
-        )
-        .await
-        {
-            Ok(_) => sent(),
+        match save.await {
+            Ok(_) => answer.done(json!({ "status": "ok" }), back, notice),
             Err(error) => {
-                tracing::error!(%error, "a contact message could not be saved");
+                tracing::error!(%error, notice, "a visitor's form could not be saved");
                 answer.refused(OutreachError::Unavailable, back)
             }
         }
