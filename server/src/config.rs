@@ -254,6 +254,15 @@ pub enum MailTarget {
     },
 }
 
+impl MailTarget {
+    /// `MAIL_FROM`: who every mail is from.
+    pub fn from(&self) -> &str {
+        match self {
+            MailTarget::Resend { from, .. } | MailTarget::LocalTwin { from } => from,
+        }
+    }
+}
+
 impl fmt::Debug for MailTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

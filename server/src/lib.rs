@@ -10,6 +10,7 @@ pub mod crawlers;
 pub mod crypto;
 pub mod db;
 pub mod health;
+pub mod html;
 pub mod http_layers;
 pub mod leptos_settings;
 pub mod listener;

@@ -127,11 +127,7 @@ impl Application {
                 jwt_secret: jwt_secret.as_bytes().to_vec(),
                 anon_key: twin_anon_key.clone(),
                 site_url: config.site_url.clone(),
-                mail_from: match &config.mail {
-                    MailTarget::Resend { from, .. } | MailTarget::LocalTwin { from } => {
-                        from.clone()
-                    }
-                },
+                mail_from: config.mail.from().to_string(),
                 autoconfirm: !email_confirmation,
                 access_token_ttl: *access_token_ttl,
                 http: http.clone(),
@@ -380,6 +376,7 @@ fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let routes = app_routes();
     let environment = state.config.environment;
+    let outreach = outreach_routes(&state);
     let context = {
         let dev_mailbox = state.dev_mailbox.clone();
         let identity = state.identity.clone();
@@ -389,12 +386,9 @@ fn router(state: AppState) -> Router {
             http_layers::origin_of(state.identity.auth.base_url()).unwrap_or_default(),
         );
         let catalogue = state.config.payments.catalogue;
-        let outreach_switches = {
-            let routes = outreach_routes(&state);
-            app::outreach::OutreachSwitches {
-                waitlist: routes.waitlist_on,
-                contact: routes.contact_to.is_some(),
-            }
+        let outreach_switches = app::outreach::OutreachSwitches {
+            waitlist: outreach.waitlist_on,
+            contact: outreach.contact_to.is_some(),
         };
         let billing_desk = state.billing.clone().map(|billing| {
             Arc::new(billing::desk::RequestBilling::new(
@@ -454,7 +448,7 @@ fn router(state: AppState) -> Router {
             state.config.secure_cookies(),
         ))
         .merge(crawlers::router(&state.config.site_url))
-        .merge(outreach::routes::router(outreach_routes(&state)))
+        .merge(outreach::routes::router(outreach))
         .merge(match &state.billing {
             Some(billing) => billing::routes::router(
                 state.identity.clone(),

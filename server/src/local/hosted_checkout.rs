@@ -14,7 +14,7 @@ use axum::{
 };
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::html::html_escape;
+use crate::html::html_escape;
 
 /// How many transactions a twin keeps; past it the oldest is forgotten (a local twin lives
 /// in memory and must not grow without bound).

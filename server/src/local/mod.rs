@@ -5,7 +5,6 @@ pub mod auth_twin;
 pub mod doku_twin;
 pub mod gateway;
 pub mod hosted_checkout;
-pub mod html;
 pub mod mail_twin;
 pub mod midtrans_twin;
 pub mod payment_notifier;

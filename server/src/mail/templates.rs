@@ -10,7 +10,7 @@ use app::{
     t,
 };
 
-use crate::local::html::html_escape;
+use crate::html::html_escape;
 
 /// The product's name, at the top of every mail.
 pub const PRODUCT: &str = "Kilat";

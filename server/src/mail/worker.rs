@@ -29,7 +29,7 @@ use super::{
     outbox::{self, MailKind},
     templates::Rendered,
 };
-use crate::config::{Config, Feature, MailTarget};
+use crate::config::{Config, Feature};
 
 /// `MAIL_GIVE_UP_AFTER` unless set.
 pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(12 * 3600);
@@ -239,13 +239,10 @@ impl MailWorker {
     /// The worker the configuration describes (`MAIL_FROM`, `SITE_URL`, `DEFAULT_LOCALE`,
     /// `MAIL_GIVE_UP_AFTER`), sending through `mailer`.
     pub fn from_config(config: &Config, pool: PgPool, mailer: Mailer) -> Self {
-        let from = match &config.mail {
-            MailTarget::Resend { from, .. } | MailTarget::LocalTwin { from } => from.clone(),
-        };
         Self::new(
             pool,
             mailer,
-            from,
+            config.mail.from(),
             config.site_url.clone(),
             config.default_locale,
         )

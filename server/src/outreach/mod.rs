@@ -22,21 +22,15 @@ pub struct Signup {
     pub source: Option<String>,
 }
 
-/// Whether a signup added someone. The visitor is told the same either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Joined {
-    New,
-    AlreadyListed,
-}
-
 /// Puts `signup` on the waitlist once per address, however it is capitalised, and queues its
-/// confirmation (in `locale`) in the same transaction: a repeat queues nothing.
+/// confirmation (in `locale`) in the same transaction: a repeat queues nothing (and its visitor
+/// is told the same as a new one).
 pub async fn join_waitlist(
     pool: &PgPool,
     signup: &Signup,
     locale: Locale,
     site_url: &str,
-) -> Result<Joined, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let added = sqlx::query_scalar!(
         r#"insert into public.waitlist (email, name, source)
@@ -51,7 +45,7 @@ pub async fn join_waitlist(
     .await?;
     let Some(id) = added else {
         tx.rollback().await?;
-        return Ok(Joined::AlreadyListed);
+        return Ok(());
     };
     let confirmation = templates::waitlist_confirmation(locale, site_url, signup.name.as_deref());
     outbox::enqueue(
@@ -66,7 +60,7 @@ pub async fn join_waitlist(
     )
     .await?;
     tx.commit().await?;
-    Ok(Joined::New)
+    Ok(())
 }
 
 /// A contact message, parsed.

@@ -26,7 +26,7 @@ use super::{
     validate_email,
 };
 use crate::auth::jwt::sign_hs256;
-use crate::local::html::html_escape;
+use crate::html::html_escape;
 
 /// How long the consent page may take (GoTrue's OAuth state lifetime).
 const STATE_LIFETIME_SECONDS: i64 = 5 * 60;

@@ -9,7 +9,7 @@ use super::{
     error::{ApiError, ApiResult},
     users::{self, UserRow},
 };
-use crate::local::html::html_escape;
+use crate::html::html_escape;
 use crate::mail::Email;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! Escaping for the twins' hand-written HTML pages and mails.
+//! The one HTML escape for hand-written HTML: application mail (`mail::templates`) and the
+//! local twins' pages and mails.
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn html_escape(text: &str) -> String {
