@@ -12,8 +12,9 @@
 #     them concurrent — a delivery racing another of the same event is answered 409, retry
 #     later, and counted as non-2xx);
 #  2. pgbench -c32 -j2 runs, per notification, the SQL the server runs (the ledger claim, then
-#     the payment, subscription, audit entries, the receipt queued in the mail outbox, NOTIFY
-#     and ledger finish in one transaction) for a random order of the other set.
+#     the payment (whose status trigger sends the NOTIFY), subscription, audit entries, the
+#     receipt queued in the mail outbox and the ledger finish in one transaction) for a
+#     random order of the other set.
 # The server also sends the receipts it queued (its mail worker, to the local mail twin) while
 # it is measured: that is part of what a notification costs it.
 # Prints a Markdown table: each side's rate and p99, their ratio, and a check that every paid
@@ -115,7 +116,6 @@ insert into public.mail_outbox (kind, recipient, locale, payload, dedupe_key)
   where p.id = :payment and p.status = 'PAID' and p.paid_at is not null
     and u.email ~ '^[^@\s]+@[^@\s]+$' and char_length(u.email) <= 254
   on conflict (dedupe_key) do nothing;
-select pg_notify('kilat_payment_changed', :payment);
 select public.finish_webhook_event('MIDTRANS', 'KK-PGB-' || :round::text || '-' || :n::text || chr(58) || 'settlement' || chr(58) || '200', :token, true, null);
 commit;
 \endif

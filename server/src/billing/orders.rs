@@ -1,12 +1,12 @@
 //! Orders as their owners see them, and the news that one changed. A payment changed by any
-//! instance is announced with PostgreSQL's `NOTIFY` in the transaction that changes it (sent
-//! on commit), and every instance relays it to the order pages it is serving, so the page
+//! instance is announced with PostgreSQL's `NOTIFY` by the payments table's status trigger
+//! (migration 16; sent on commit), and every instance relays it to the order pages it is serving, so the page
 //! turns PAID whichever server took the webhook.
 
 use std::time::Duration;
 
 use app::domain::{PaymentProvider, PaymentStatus, Plan};
-use sqlx::{PgExecutor, PgPool, postgres::PgListener};
+use sqlx::{PgPool, postgres::PgListener};
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -85,14 +85,6 @@ async fn orders(
             })
         })
         .collect())
-}
-
-/// Announces that `payment` changed; delivered when the surrounding transaction commits.
-pub async fn announce(db: impl PgExecutor<'_>, payment: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("select pg_notify($1, $2)", CHANNEL, payment.to_string())
-        .execute(db)
-        .await?;
-    Ok(())
 }
 
 /// Payment changes from every instance, relayed to this one's listeners.

@@ -13,8 +13,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::gateway::{GatewayReport, Reported};
+use super::subscriptions;
 use super::webhook_ledger::{self, Claim, Delivery};
-use super::{orders, subscriptions};
 use crate::audit::{self, AuditAction, AuditContext, AuditEntry};
 
 /// What became of a report.
@@ -275,7 +275,8 @@ async fn apply_transition(
         // reported), stating the period just granted.
         crate::mail::outbox::enqueue_invoice(&mut **tx, payment.id).await?;
     }
-    orders::announce(&mut **tx, payment.id).await?;
+    // The order pages watching this payment hear of it from the status trigger
+    // (`payments_announce_status_change`) when this commits.
     Ok(status)
 }
 

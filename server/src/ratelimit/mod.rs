@@ -3,7 +3,8 @@
 //! of two stores.
 //!
 //! - PostgreSQL (the default): `consume_rate_limit`, one atomic upsert, so every server instance
-//!   on the database counts against the same limit.
+//!   on the database counts against the same limit. Checks arriving together share one
+//!   statement (`coalesce`): under load the database commits once for many requests.
 //! - Memory ([`MemoryStore`]): this process only (`RATE_LIMIT_STORE=memory`).
 //!
 //! When the database fails (or does not answer within [`DB_CHECK_TIMEOUT`]) at the moment of a
@@ -18,18 +19,20 @@
 //! A route takes a policy in one line — `.route_layer(limiter.per_ip(&policies.google))` — and a
 //! service calls [`RateLimiter::check`] with the [`Subject`] it knows.
 
+mod coalesce;
 mod http;
 pub mod memory;
 pub mod policy;
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool, postgres::types::PgInterval};
 
+use self::coalesce::Coalescer;
 pub use self::{
     http::{LimitLayer, Refused},
     memory::MemoryStore,
@@ -145,6 +148,8 @@ pub async fn cleanup(db: impl PgExecutor<'_>, older_than: Duration) -> Result<u6
 pub struct RateLimiter {
     /// `None`: memory only.
     pool: Option<PgPool>,
+    /// Started on the first check (it needs the runtime): concurrent checks share statements.
+    coalescer: OnceLock<Coalescer>,
     memory: MemoryStore,
     db_timeout: Duration,
     outage: Outage,
@@ -284,6 +289,7 @@ impl RateLimiter {
     pub fn postgres(pool: PgPool) -> Self {
         Self {
             pool: Some(pool),
+            coalescer: OnceLock::new(),
             memory: MemoryStore::new(),
             db_timeout: DB_CHECK_TIMEOUT,
             outage: Outage::default(),
@@ -294,6 +300,7 @@ impl RateLimiter {
     pub fn in_memory() -> Self {
         Self {
             pool: None,
+            coalescer: OnceLock::new(),
             memory: MemoryStore::new(),
             db_timeout: DB_CHECK_TIMEOUT,
             outage: Outage::default(),
@@ -346,18 +353,21 @@ impl RateLimiter {
         answer
     }
 
-    /// One decision per check, in order: from the database in one round trip, or from memory.
+    /// One decision per check, in order: from the database (in one statement, shared with the
+    /// checks running at the same moment), or from memory.
     async fn consume(&self, checks: &[(String, Quota)]) -> Vec<RateLimitDecision> {
         if let Some(pool) = &self.pool
             && !checks.is_empty()
             && !self.outage.skip_database(self.db_timeout)
         {
-            let batch: Vec<(&str, u32, Duration)> = checks
+            let coalescer = self
+                .coalescer
+                .get_or_init(|| Coalescer::start(pool.clone()));
+            let batch = checks
                 .iter()
-                .map(|(key, quota)| (key.as_str(), quota.limit, quota.window))
+                .map(|(key, quota)| (key.clone(), quota.limit, quota.window))
                 .collect();
-            let checked = tokio::time::timeout(self.db_timeout, consume_many(pool, &batch)).await;
-            match checked {
+            match tokio::time::timeout(self.db_timeout, coalescer.consume(batch)).await {
                 Ok(Ok(decisions)) => {
                     self.outage.ended();
                     for ((key, quota), decision) in checks.iter().zip(&decisions) {
