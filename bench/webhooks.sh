@@ -5,8 +5,9 @@
 #
 # The server may open as many database connections as pgbench has clients (DATABASE_POOL_SIZE).
 # Makes a fresh database on the local cluster with ORDERS pending payments per side and round,
-# then, ROUNDS times in turn (the machine is shared: taking turns lets a slow spell hit both
-# sides alike; the medians are compared):
+# then, after a WARMUP-second round of each side that is not counted (a fresh server's and
+# database's caches, connections and prepared statements), ROUNDS times in turn (the machine is
+# shared: taking turns lets a slow spell hit both sides alike; the medians are compared):
 #  1. wrk -t2 -c32 posts signed Midtrans settlement notifications to a release server, each
 #     for a random order of its set (so some orders come more than once: duplicates, a few of
 #     them concurrent — a delivery racing another of the same event is answered 409, retry
@@ -25,6 +26,7 @@ bin=$1 site=$2
 ORDERS=${ORDERS:-10000}
 SECONDS_EACH=${SECONDS_EACH:-10}
 ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-5}
 CLIENTS=32
 key=SB-Mid-server-kilat-local-twin
 db=kilat_bench_webhooks
@@ -36,7 +38,7 @@ start_server DATABASE_POOL_SIZE="$CLIENTS"
 psql -q "$db_url" <<SQL
 insert into auth.users (id, email, aud, role)
 select gen_random_uuid(), 'bench-' || side || '-' || r || '-' || n || '@kilat.test', 'authenticated', 'authenticated'
-from generate_series(1, $ROUNDS) r, generate_series(1, $ORDERS) n, unnest(array['HTTP', 'PGB']) side;
+from generate_series(0, $ROUNDS) r, generate_series(1, $ORDERS) n, unnest(array['HTTP', 'PGB']) side;
 insert into public.payments (user_id, plan, amount, provider, external_id, status, expires_at)
 select u.id, 'PRO', 99000, 'MIDTRANS', 'KK-' || split_part(u.email, '-', 2) || '-' || split_part(u.email, '-', 3)
        || '-' || split_part(split_part(u.email, '-', 4), '@', 1), 'PENDING', now() + interval '1 hour'
@@ -44,7 +46,7 @@ from auth.users u;
 SQL
 
 # The signed notifications, one per order of a round, for wrk to pick from at random.
-for round in $(seq "$ROUNDS"); do
+for round in $(seq 0 "$ROUNDS"); do
 python3 - "$ORDERS" "$key" "$round" >"$work/bodies-$round.txt" <<'PY'
 import hashlib, json, sys
 orders, key, round = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -130,17 +132,20 @@ print(f"{lat[int(len(lat) * 0.99) - 1] / 1000:.2f}ms" if lat else "n/a")'
 rounds_md=""
 http_rates=() db_rates=()
 http_non2xx=0
-for round in $(seq "$ROUNDS"); do
-  wrk -t2 -c"$CLIENTS" -d"${SECONDS_EACH}s" --latency -s "$work/post-$round.lua" \
+for round in $(seq 0 "$ROUNDS"); do
+  seconds=$SECONDS_EACH
+  [ "$round" = 0 ] && seconds=$WARMUP
+  wrk -t2 -c"$CLIENTS" -d"${seconds}s" --latency -s "$work/post-$round.lua" \
     "http://127.0.0.1:$port/api/webhooks/midtrans" >"$work/wrk-$round.txt"
   http_rate=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$round.txt")
   http_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-$round.txt")
-  http_non2xx=$(( http_non2xx + $(awk '/Non-2xx/ {print $NF}' "$work/wrk-$round.txt" | grep . || echo 0) ))
-  (cd "$work" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_EACH" -D orders="$ORDERS" -D round="$round" \
+  (cd "$work" && pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$seconds" -D orders="$ORDERS" -D round="$round" \
     -f settle.sql -l --log-prefix="latency-$round" "$db_url" >"pgbench-$round.txt" 2>&1) \
     || { grep -m5 -i error "$work/pgbench-$round.txt" >&2; exit 1; }
   db_rate=$(awk '/^tps = / {print $3; exit}' "$work/pgbench-$round.txt")
   db_p99=$(p99_of_log "$work"/latency-"$round".*)
+  [ "$round" = 0 ] && continue
+  http_non2xx=$(( http_non2xx + $(awk '/Non-2xx/ {print $NF}' "$work/wrk-$round.txt" | grep . || echo 0) ))
   http_rates+=("$http_rate") db_rates+=("$db_rate")
   rounds_md+="| round $round | ${http_rate} req/s, p99 ${http_p99} | $(printf '%.0f' "$db_rate") tx/s, p99 ${db_p99} | $(python3 -c "print(f'{$http_rate / $db_rate:.2f}')") |"$'\n'
 done

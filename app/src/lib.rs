@@ -4,6 +4,7 @@
 //! no database code, no HTTP clients and no secrets.
 
 pub mod admin;
+pub mod ai;
 pub mod avatar;
 pub mod billing;
 pub mod components;

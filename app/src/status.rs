@@ -37,7 +37,6 @@ pub enum FeatureState {
     /// Running on a local stand-in (development).
     LocalStandIn,
     TurnedOff,
-    NotBuiltYet,
     /// On, but missing the configuration it needs.
     NotConfigured,
 }

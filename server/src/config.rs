@@ -86,12 +86,6 @@ impl Feature {
         }
     }
 
-    /// Whether the server has this capability at all yet. AI has its own issue; until it
-    /// lands, health and `env-check` must not claim it runs anywhere.
-    pub fn built(self) -> bool {
-        !matches!(self, Feature::Ai)
-    }
-
     /// The variables that connect this feature to its real provider. Each inner list is one
     /// alternative; the feature is ready when every variable of one alternative is set.
     pub fn requirements(self) -> &'static [&'static [&'static str]] {
@@ -103,6 +97,7 @@ impl Feature {
                 &["MIDTRANS_SERVER_KEY"],
                 &["DOKU_CLIENT_ID", "DOKU_SECRET_KEY"],
             ],
+            // The chosen provider's key (`AiSettings::required_keys`) decides.
             Feature::Ai => &[&["OPENAI_API_KEY"], &["ANTHROPIC_API_KEY"]],
         }
     }
@@ -117,8 +112,6 @@ pub enum FeatureState {
     LocalStandIn { missing_env: Vec<&'static str> },
     /// Turned off with its `ENABLE_*` flag.
     DisabledByFlag,
-    /// The capability has not been built yet: nothing runs, whatever the configuration.
-    NotBuiltYet,
     /// Enabled in production without the configuration it needs.
     MissingConfiguration { missing_env: Vec<&'static str> },
 }
@@ -129,16 +122,12 @@ impl FeatureState {
             FeatureState::Ready => "ready",
             FeatureState::LocalStandIn { .. } => "local stand-in",
             FeatureState::DisabledByFlag => "disabled by flag",
-            FeatureState::NotBuiltYet => "not built yet",
             FeatureState::MissingConfiguration { .. } => "missing configuration",
         }
     }
 
     pub fn enabled(&self) -> bool {
-        !matches!(
-            self,
-            FeatureState::DisabledByFlag | FeatureState::NotBuiltYet
-        )
+        !matches!(self, FeatureState::DisabledByFlag)
     }
 
     pub fn missing_env(&self) -> &[&'static str] {
@@ -177,6 +166,7 @@ pub struct Config {
     pub rate_limits: crate::ratelimit::RateLimitSettings,
     /// `PAYMENT_PROVIDER`, the gateway's keys, `PLAN_*` and `PAYMENT_EXPIRY_MINUTES`.
     pub payments: crate::billing::settings::PaymentSettings,
+    pub ai: crate::ai::settings::AiSettings,
     /// `MAIL_GIVE_UP_AFTER` and `RENEWAL_REMINDER_DAYS`: the mail outbox's bounds.
     pub outbox: crate::mail::OutboxSettings,
     features: Vec<(Feature, FeatureState)>,
@@ -482,6 +472,7 @@ impl Config {
             .unwrap_or_default();
         let rate_limits = crate::ratelimit::RateLimitSettings::from_lookup(get, &mut problems);
         let payments = crate::billing::settings::PaymentSettings::from_lookup(get, &mut problems);
+        let ai = crate::ai::settings::AiSettings::from_lookup(get, &mut problems);
         let outbox = crate::mail::OutboxSettings::from_lookup(get, &mut problems);
 
         let mut features = Vec::new();
@@ -496,14 +487,19 @@ impl Config {
                     true
                 }),
             };
-            let state = if !feature.built() {
-                FeatureState::NotBuiltYet
-            } else if !enabled {
+            let state = if !enabled {
                 FeatureState::DisabledByFlag
             } else {
                 let missing = match feature {
                     // Only the chosen gateway's keys count.
                     Feature::Payments => payments
+                        .required_keys()
+                        .iter()
+                        .copied()
+                        .filter(|key| get(key).is_none())
+                        .collect(),
+                    // Only the chosen AI provider's key counts.
+                    Feature::Ai => ai
                         .required_keys()
                         .iter()
                         .copied()
@@ -546,6 +542,7 @@ impl Config {
                 trusted_proxies,
                 rate_limits,
                 payments,
+                ai,
                 outbox,
                 features,
                 app_env_set,
@@ -719,6 +716,15 @@ fn production_problems(
     if get("RESEND_API_KEY").is_some_and(|key| key == LOCAL_RESEND_KEY) {
         problems.push("RESEND_API_KEY is the local mail twin's key: use a Resend API key".into());
     }
+    for var in ["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"] {
+        if let Some(url) = get(var)
+            && points_at_local_stand_in(&url, &[local_supabase_port, DEFAULT_LOCAL_SUPABASE_PORT])
+        {
+            problems.push(format!(
+                "{var}={url:?} points at the local AI twin: use your AI provider's address"
+            ));
+        }
+    }
 
     match get("SITE_URL") {
         None => problems
@@ -809,7 +815,7 @@ mod tests {
         ));
         assert!(config.listen_addr.is_none());
         for (feature, state) in config.features() {
-            assert_eq!(state.enabled(), feature.built(), "{feature:?}");
+            assert!(state.enabled(), "{feature:?}");
         }
         assert_eq!(config.feature(Feature::Waitlist), &FeatureState::Ready);
         assert_eq!(
@@ -1014,13 +1020,26 @@ mod tests {
     }
 
     #[test]
-    fn ai_is_reported_as_not_built_yet_whatever_the_configuration() {
-        let config = production_with(&[("ANTHROPIC_API_KEY", "k"), ("DOKU_CLIENT_ID", "id")]);
-        assert_eq!(config.feature(Feature::Ai), &FeatureState::NotBuiltYet);
-        assert_eq!(config.feature(Feature::Ai).label(), "not built yet");
-        assert!(!config.feature(Feature::Ai).enabled());
+    fn ai_and_payments_count_only_the_chosen_providers_keys() {
+        let production = production_with(&[("ANTHROPIC_API_KEY", "k"), ("DOKU_CLIENT_ID", "id")]);
+        // OpenAI unless AI_PROVIDER says otherwise: Anthropic's key does not make it ready.
+        assert_eq!(
+            production.feature(Feature::Ai),
+            &FeatureState::MissingConfiguration {
+                missing_env: vec!["OPENAI_API_KEY"]
+            }
+        );
+        let anthropic =
+            production_with(&[("AI_PROVIDER", "anthropic"), ("ANTHROPIC_API_KEY", "k")]);
+        assert_eq!(anthropic.feature(Feature::Ai), &FeatureState::Ready);
+        assert_eq!(
+            config(&[]).unwrap().feature(Feature::Ai),
+            &FeatureState::LocalStandIn {
+                missing_env: vec!["OPENAI_API_KEY"]
+            }
+        );
         // Payments count only the chosen gateway's keys (Midtrans here).
-        assert_eq!(config.feature(Feature::Payments), &FeatureState::Ready);
+        assert_eq!(production.feature(Feature::Payments), &FeatureState::Ready);
         let doku = production_with(&[("PAYMENT_PROVIDER", "doku"), ("DOKU_CLIENT_ID", "id")]);
         assert_eq!(
             doku.feature(Feature::Payments),
@@ -1028,9 +1047,9 @@ mod tests {
                 missing_env: vec!["DOKU_SECRET_KEY"]
             }
         );
-        assert!(config.production_problems().is_empty());
+        assert!(production.production_problems().is_empty());
         assert_eq!(
-            config.feature(Feature::Contact),
+            production.feature(Feature::Contact),
             &FeatureState::MissingConfiguration {
                 missing_env: vec!["CONTACT_TO_EMAIL"]
             }
@@ -1083,6 +1102,7 @@ mod tests {
         ];
         names.extend(crate::ratelimit::RateLimitSettings::VARIABLES);
         names.extend(crate::billing::settings::PaymentSettings::VARIABLES);
+        names.extend(crate::ai::settings::AiSettings::VARIABLES);
         names.extend(crate::mail::OutboxSettings::VARIABLES);
         for feature in Feature::ALL {
             names.push(feature.flag());

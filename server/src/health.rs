@@ -83,7 +83,6 @@ impl app::status::StatusProbe for HealthCheck {
                         FeatureState::Ready => Shown::Ready,
                         FeatureState::LocalStandIn { .. } => Shown::LocalStandIn,
                         FeatureState::DisabledByFlag => Shown::TurnedOff,
-                        FeatureState::NotBuiltYet => Shown::NotBuiltYet,
                         FeatureState::MissingConfiguration { .. } => Shown::NotConfigured,
                     },
                 })

@@ -1,6 +1,7 @@
 //! Kilat's server: SSR of the `app` crate, server functions, persistence and operations.
 
 pub mod admin;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod billing;

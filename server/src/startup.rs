@@ -22,6 +22,11 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
     admin::{self, console::RequestAdmin},
+    ai::{
+        self, ProviderKind,
+        assistant::{Assistant, Provider},
+        settings::AiSettings,
+    },
     auth::{
         self,
         identity::{IdentityService, RequestIdentity},
@@ -65,6 +70,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Payments, unless switched off (`ENABLE_PAYMENTS=false`).
     pub billing: Option<Arc<Billing>>,
+    /// `None` while AI is switched off (`ENABLE_AI=false`).
+    pub assistant: Option<Arc<Assistant>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -156,13 +163,16 @@ impl Application {
             site_url: config.site_url.clone(),
             http: http.clone(),
         });
+        let ai_on = config.feature(Feature::Ai).enabled();
+        let local_ai =
+            ai_on && config.environment == Environment::Development && config.ai.api_key.is_none();
         let stand_ins = match (&config.supabase, &config.mail, config.environment) {
             (_, _, Environment::Production) => None,
             (SupabaseTarget::LocalTwin { port, .. }, _, _) => {
                 Some(local::start(*port, local_auth, local_payments).await?)
             }
             (SupabaseTarget::Hosted { .. }, MailTarget::Resend { .. }, _)
-                if local_payments.is_none() =>
+                if local_payments.is_none() && !local_ai =>
             {
                 None
             }
@@ -258,6 +268,27 @@ impl Application {
         if let Some(billing) = &billing {
             billing::reconcile::spawn_jobs(billing.clone());
         }
+        let assistant = if ai_on {
+            check_time_zone(&pool, &config.ai.time_zone).await?;
+            Some(Arc::new(Assistant {
+                pool: pool.clone(),
+                provider: ai_provider(
+                    &config.ai,
+                    stand_ins
+                        .as_ref()
+                        .map(|stand_ins| stand_ins.base_url.as_str()),
+                    http.clone(),
+                ),
+                model: config.ai.model.clone(),
+                max_tokens: config.ai.max_tokens,
+                time_zone: config.ai.time_zone.clone(),
+                catalogue: config.payments.catalogue,
+                limiter: limiter.clone(),
+                limits: config.rate_limits.ai,
+            }))
+        } else {
+            None
+        };
         // Expired sessions and idle rate-limit buckets, swept by every instance (see
         // `db::maintenance` for why that is safe).
         db::maintenance::spawn_sweeper(pool.clone(), db::maintenance::SWEEP_INTERVAL);
@@ -277,6 +308,7 @@ impl Application {
             identity,
             limiter,
             billing,
+            assistant,
         };
         Ok(Self {
             listener,
@@ -303,6 +335,69 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await
+    }
+}
+
+/// The configured AI provider's client: its real address with its key, the local AI twin under
+/// `stand_ins` in development without a key, or `None` (production without a key: AI answers
+/// 503 until one is set).
+fn ai_provider(
+    settings: &AiSettings,
+    stand_ins: Option<&str>,
+    http: reqwest::Client,
+) -> Option<Provider> {
+    use crate::{
+        ai::{anthropic, openai},
+        local::ai_twin,
+    };
+    let (base_url, api_key) = match (&settings.api_key, stand_ins) {
+        (Some(key), _) => (settings.base_url.clone(), key.clone()),
+        (None, Some(local)) => match settings.provider {
+            ProviderKind::OpenAi => (
+                Some(format!("{local}/openai/v1")),
+                ai_twin::LOCAL_OPENAI_API_KEY.to_string(),
+            ),
+            ProviderKind::Anthropic => (
+                Some(format!("{local}/anthropic")),
+                ai_twin::LOCAL_ANTHROPIC_API_KEY.to_string(),
+            ),
+        },
+        (None, None) => return None,
+    };
+    Some(match settings.provider {
+        ProviderKind::OpenAi => Provider::OpenAi(openai::OpenAiClient::new(
+            http,
+            base_url.unwrap_or_else(|| openai::OpenAiClient::DEFAULT_BASE_URL.to_string()),
+            Some(api_key),
+        )),
+        ProviderKind::Anthropic => Provider::Anthropic(anthropic::AnthropicClient::new(
+            http,
+            base_url.unwrap_or_else(|| anthropic::AnthropicClient::DEFAULT_BASE_URL.to_string()),
+            api_key,
+        )),
+    })
+}
+
+/// Refuses to start with an `AI_QUOTA_TIME_ZONE` PostgreSQL does not know (every quota check
+/// would fail). A database that cannot be asked right now is not a reason to stop: health
+/// reports it, and the quota checks answer 503 until it is back.
+async fn check_time_zone(pool: &PgPool, zone: &str) -> anyhow::Result<()> {
+    match sqlx::query("select now() at time zone $1")
+        .bind(zone)
+        .execute(pool)
+        .await
+    {
+        Ok(_) => Ok(()),
+        // invalid_parameter_value: "time zone … not recognized".
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22023") => {
+            anyhow::bail!(
+                "AI_QUOTA_TIME_ZONE={zone:?} is not a time zone the database knows (e.g. Asia/Jakarta)"
+            )
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not check AI_QUOTA_TIME_ZONE against the database");
+            Ok(())
+        }
     }
 }
 
@@ -449,6 +544,10 @@ fn router(state: AppState) -> Router {
         ))
         .merge(crawlers::router(&state.config.site_url))
         .merge(outreach::routes::router(outreach))
+        .merge(ai::routes::router(
+            state.identity.clone(),
+            state.assistant.clone(),
+        ))
         .merge(match &state.billing {
             Some(billing) => billing::routes::router(
                 state.identity.clone(),

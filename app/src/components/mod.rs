@@ -7,5 +7,6 @@ pub mod form_action;
 pub mod icons;
 pub mod island;
 pub mod layout;
+pub mod markdown;
 pub mod theme;
 pub mod ui;

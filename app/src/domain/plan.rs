@@ -22,7 +22,8 @@ impl Plan {
         }
     }
 
-    fn index(self) -> usize {
+    /// The plan's place in plan order (FREE 0 … ULTIMATE 3).
+    pub fn index(self) -> usize {
         match self {
             Plan::Free => 0,
             Plan::Basic => 1,

@@ -30,6 +30,7 @@ pub struct Texts {
     pub settings: Settings,
     pub avatar: Avatar,
     pub billing: Billing,
+    pub ai: Ai,
     pub outreach: Outreach,
     pub waitlist: Waitlist,
     pub contact: Contact,
@@ -183,7 +184,6 @@ pub struct Status {
     pub ready: &'static str,
     pub local_stand_in: &'static str,
     pub turned_off: &'static str,
-    pub not_built_yet: &'static str,
     pub not_configured: &'static str,
 }
 
@@ -407,6 +407,100 @@ pub struct Admin {
     pub paid: &'static str,
     pub pending: &'static str,
     pub active: &'static str,
+}
+
+/// The AI pages and the AI routes' refusals.
+pub struct Ai {
+    pub message_missing: &'static str,
+    pub message_too_long: &'static str,
+    pub template_unknown: &'static str,
+    pub conversation_not_found: &'static str,
+    pub plan_without_ai: &'static str,
+    /// When the month's allowance renews (a date and time, already in the language).
+    pub quota_reached: fn(&str) -> String,
+    pub off: &'static str,
+    pub provider_busy: &'static str,
+
+    // Where the pages are linked from.
+    /// The account menu's link.
+    pub nav_link: &'static str,
+    pub dashboard_title: &'static str,
+    pub dashboard_lead: &'static str,
+
+    // Both pages.
+    pub chat_title: &'static str,
+    pub chat_lead: &'static str,
+    pub generate_title: &'static str,
+    pub generate_lead: &'static str,
+    /// The label of the chat / templates switch.
+    pub tools_nav: &'static str,
+    pub tab_chat: &'static str,
+    pub tab_generate: &'static str,
+    pub meter_label: &'static str,
+    pub meter_loading: &'static str,
+    /// Given tokens used and the allowance, each written in the locale.
+    pub meter_of: fn(&str, &str) -> String,
+    /// Given tokens used (the plan has no limit).
+    pub meter_unlimited: fn(&str) -> String,
+    /// Given the date the count starts over.
+    pub meter_resets: fn(&str) -> String,
+    pub see_plans: &'static str,
+    pub retry: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub stop: &'static str,
+    /// Shown while the answer is written.
+    pub answering: &'static str,
+    pub stopped_note: &'static str,
+    pub failed_note: &'static str,
+    pub cut_note: &'static str,
+    /// The connection dropped before the answer finished.
+    pub stream_lost: &'static str,
+
+    // The chat.
+    pub conversations: &'static str,
+    pub show_conversations: &'static str,
+    pub new_chat: &'static str,
+    pub list_loading: &'static str,
+    pub list_empty: &'static str,
+    pub load_more: &'static str,
+    pub loading_more: &'static str,
+    pub new_conversation: &'static str,
+    pub conversation_loading: &'static str,
+    pub empty_chat: &'static str,
+    pub you: &'static str,
+    pub assistant: &'static str,
+    pub message_label: &'static str,
+    pub message_hint: &'static str,
+    pub send: &'static str,
+    pub regenerate: &'static str,
+    pub rename: &'static str,
+    pub title_label: &'static str,
+    pub save: &'static str,
+    pub cancel: &'static str,
+    pub delete: &'static str,
+    pub delete_question: &'static str,
+    pub delete_yes: &'static str,
+
+    // The templates.
+    pub template_label: &'static str,
+    pub product_description: AiTemplate,
+    pub email_reply: AiTemplate,
+    pub social_post: AiTemplate,
+    pub input_label: &'static str,
+    pub generate: &'static str,
+    pub generating: &'static str,
+    pub result_title: &'static str,
+    pub result_empty: &'static str,
+}
+
+/// A generation template as the templates page offers it.
+#[derive(Clone, Copy)]
+pub struct AiTemplate {
+    pub name: &'static str,
+    pub lead: &'static str,
+    /// What to type into the input.
+    pub input_hint: &'static str,
 }
 
 /// What the waitlist and contact forms share, and their refusals.

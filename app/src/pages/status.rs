@@ -96,7 +96,6 @@ fn state_name(state: FeatureState, locale: Locale) -> &'static str {
         FeatureState::Ready => t!(locale, status.ready),
         FeatureState::LocalStandIn => t!(locale, status.local_stand_in),
         FeatureState::TurnedOff => t!(locale, status.turned_off),
-        FeatureState::NotBuiltYet => t!(locale, status.not_built_yet),
         FeatureState::NotConfigured => t!(locale, status.not_configured),
     }
 }

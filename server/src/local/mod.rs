@@ -1,6 +1,7 @@
 //! Local stand-ins for the services Kilat talks to. Each speaks its provider's protocol, so the
 //! production client is the code path every local run and test exercises. Never in production.
 
+pub mod ai_twin;
 pub mod auth_twin;
 pub mod doku_twin;
 pub mod gateway;
@@ -21,8 +22,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 /// The stand-in server: the Supabase API surface (like the Supabase CLI's gateway on 54321:
-/// Auth under `/auth/v1`, Storage under `/storage/v1`) and the mail twin under `/resend`,
-/// served by this process on its own port.
+/// Auth under `/auth/v1`, Storage under `/storage/v1`), the mail twin under `/resend` and the
+/// AI twins under `/openai/v1` and `/anthropic`, served by this process on its own port.
 pub struct StandIns {
     /// Where the stand-ins answer, e.g. `http://127.0.0.1:54321`.
     pub base_url: String,
@@ -103,7 +104,7 @@ pub struct PaymentTwinSettings {
 const LOCAL_RETRY_SPEEDUP: u32 = 60;
 
 /// Binds the stand-in port (0 picks a free one) on loopback and serves the stand-ins there:
-/// the mail twin always, the Auth and Storage twins when `auth` is given, the payment gateway
+/// the mail and AI twins always, the Auth and Storage twins when `auth` is given, the payment gateway
 /// twin when `payments` is.
 pub async fn start(
     port: u16,
@@ -118,8 +119,17 @@ pub async fn start(
     })?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let mailbox = mail_twin::Mailbox::default();
-    let mut router = Router::new().nest("/resend", mail_twin::router(mailbox.clone()));
-    let mut services = vec!["Resend"];
+    let mut router = Router::new()
+        .nest("/resend", mail_twin::router(mailbox.clone()))
+        .nest(
+            "/openai/v1",
+            ai_twin::openai_router(ai_twin::AiTwin::new(crate::ai::ProviderKind::OpenAi)),
+        )
+        .nest(
+            "/anthropic",
+            ai_twin::anthropic_router(ai_twin::AiTwin::new(crate::ai::ProviderKind::Anthropic)),
+        );
+    let mut services = vec!["Resend", "OpenAI", "Anthropic"];
     if let Some(payments) = payments {
         let compressed = |delays: &[std::time::Duration]| {
             delays

@@ -218,6 +218,23 @@ const CONTACT: Setting = Setting {
     default: Quota::new(5, 3600),
 };
 
+const AI_FREE: Setting = Setting {
+    env: "RATE_LIMIT_AI_FREE",
+    default: Quota::new(10, 5 * 60),
+};
+const AI_BASIC: Setting = Setting {
+    env: "RATE_LIMIT_AI_BASIC",
+    default: Quota::new(20, 5 * 60),
+};
+const AI_PRO: Setting = Setting {
+    env: "RATE_LIMIT_AI_PRO",
+    default: Quota::new(40, 5 * 60),
+};
+const AI_ULTIMATE: Setting = Setting {
+    env: "RATE_LIMIT_AI_ULTIMATE",
+    default: Quota::new(80, 5 * 60),
+};
+
 /// The rate-limit part of the configuration: the store and every policy's quota.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimitSettings {
@@ -244,6 +261,8 @@ pub struct RateLimitSettings {
     pub waitlist: Quota,
     /// Contact messages, per address (each keeps the message and queues a mail).
     pub contact: Quota,
+    /// AI answers per user, by plan (FREE, BASIC, PRO, ULTIMATE): each calls a paid provider.
+    pub ai: [Quota; 4],
 }
 
 impl Default for RateLimitSettings {
@@ -261,13 +280,19 @@ impl Default for RateLimitSettings {
             order_status: ORDER_STATUS.default,
             waitlist: WAITLIST.default,
             contact: CONTACT.default,
+            ai: [
+                AI_FREE.default,
+                AI_BASIC.default,
+                AI_PRO.default,
+                AI_ULTIMATE.default,
+            ],
         }
     }
 }
 
 impl RateLimitSettings {
     /// Every variable this part of the configuration reads.
-    pub const VARIABLES: [&'static str; 12] = [
+    pub const VARIABLES: [&'static str; 16] = [
         "RATE_LIMIT_STORE",
         SIGN_IN.env,
         SIGN_IN_PER_IP.env,
@@ -280,6 +305,10 @@ impl RateLimitSettings {
         ORDER_STATUS.env,
         WAITLIST.env,
         CONTACT.env,
+        AI_FREE.env,
+        AI_BASIC.env,
+        AI_PRO.env,
+        AI_ULTIMATE.env,
     ];
 
     /// Reads `RATE_LIMIT_*` through `get` (trimmed, unset or empty = `None`); every invalid
@@ -318,6 +347,12 @@ impl RateLimitSettings {
             order_status: quota(ORDER_STATUS),
             waitlist: quota(WAITLIST),
             contact: quota(CONTACT),
+            ai: [
+                quota(AI_FREE),
+                quota(AI_BASIC),
+                quota(AI_PRO),
+                quota(AI_ULTIMATE),
+            ],
         }
     }
 }

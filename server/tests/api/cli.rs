@@ -107,12 +107,12 @@ fn env_check_prints_every_feature_state() {
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(out.contains("environment: development"), "{out}");
     assert!(out.contains("contact   disabled by flag"), "{out}");
-    // Payments go to the local Midtrans twin until its key is set; nothing runs AI yet.
+    // Payments go to the local Midtrans twin until its key is set; AI has its key.
     assert!(
         out.contains("payments  local stand-in (unset: MIDTRANS_SERVER_KEY)"),
         "{out}"
     );
-    assert!(out.contains("ai        not built yet"), "{out}");
+    assert!(out.contains("ai        ready"), "{out}");
     assert!(
         out.contains("auth      local stand-in (unset: SUPABASE_URL, SUPABASE_ANON_KEY)"),
         "{out}"

@@ -26,11 +26,11 @@ async fn health_is_ok_on_a_migrated_database() {
         assert_eq!(feature["disabled_by_flag"], false);
         assert!(feature["missing_env"].is_array());
     }
-    // AI has no code yet: no stand-in is claimed for it.
+    // AI answers from the local AI twin until the chosen provider's key is set.
     let ai = &features["ai"];
-    assert_eq!(ai["mode"], "not built yet");
-    assert_eq!(ai["enabled"], false);
-    assert_eq!(ai["missing_env"], serde_json::json!([]));
+    assert_eq!(ai["mode"], "local stand-in");
+    assert_eq!(ai["enabled"], true);
+    assert_eq!(ai["missing_env"], serde_json::json!(["OPENAI_API_KEY"]));
     // Payments go to the local Midtrans twin until its key is set.
     assert_eq!(body["payment_provider"], "midtrans");
     assert_eq!(features["payments"]["mode"], "local stand-in");
@@ -68,7 +68,7 @@ async fn health_reports_features_switched_off_and_configured() {
     );
     assert_eq!(body["features"]["waitlist"]["enabled"], false);
     assert_eq!(body["features"]["waitlist"]["disabled_by_flag"], true);
-    assert_eq!(body["features"]["ai"]["mode"], "not built yet");
+    assert_eq!(body["features"]["ai"]["mode"], "ready");
     assert_eq!(body["features"]["contact"]["mode"], "ready");
     assert_eq!(
         body["features"]["contact"]["missing_env"],

@@ -3,6 +3,7 @@
 mod account_settings;
 mod admin_area;
 mod admin_bootstrap;
+mod ai;
 mod auth_messages;
 mod auth_twin;
 mod avatars;

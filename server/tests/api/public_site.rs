@@ -125,9 +125,8 @@ async fn the_status_page_tells_people_what_the_health_check_measures_in_their_la
     ] {
         assert!(english.contains(feature), "{feature}");
     }
-    // In development, sign-in runs on the local Auth twin; payments are not built yet.
+    // In development, sign-in, payments and AI run on the local twins.
     assert!(english.contains("Working (local stand-in)"));
-    assert!(english.contains("Coming soon"));
 
     let indonesian = app.page("/status?lang=id").await;
     assert!(indonesian.contains("Semuanya berjalan normal."));

@@ -44,6 +44,11 @@ async fn world() -> World {
           ('{a}', 'openai', 'gpt-4o-mini', 'chat', 10, 20),
           ('{a}', 'openai', 'gpt-4o-mini', 'generate', 1, 2),
           ('{b}', 'anthropic', 'claude-3-5-haiku', 'chat', 5, 5);
+        insert into public.ai_conversations (user_id, title) values ('{a}', 'A chat'), ('{b}', 'B chat');
+        insert into public.ai_messages (conversation_id, user_id, role, content)
+          select id, user_id, 'user', 'hello from ' || title from public.ai_conversations;
+        insert into public.ai_reservations (user_id, tokens, expires_at)
+          values ('{a}', 100, now() + interval '10 minutes'), ('{b}', 50, now() + interval '10 minutes');
         insert into public.waitlist (email, name, source) values
           ('a@test.local', 'Ana', 'landing'),
           ('b@test.local', 'Budi', 'pricing');
@@ -126,6 +131,30 @@ fn tables(a: Uuid) -> Vec<Table> {
             format!(
                 "insert into public.ai_usage (user_id, provider, model, kind)
                  values ('{a}', 'openai', 'gpt-4o-mini', 'chat')"
+            ),
+        ),
+        table(
+            "public.ai_conversations",
+            format!("user_id = '{a}'"),
+            "title = 'hacked'",
+            format!("insert into public.ai_conversations (user_id, title) values ('{a}', 'forged')"),
+        ),
+        table(
+            "public.ai_messages",
+            format!("user_id = '{a}'"),
+            "content = 'hacked'",
+            format!(
+                "insert into public.ai_messages (conversation_id, user_id, role, content)
+                 select id, user_id, 'assistant', 'forged' from public.ai_conversations where user_id = '{a}'"
+            ),
+        ),
+        table(
+            "public.ai_reservations",
+            format!("user_id = '{a}'"),
+            "tokens = 1",
+            format!(
+                "insert into public.ai_reservations (user_id, tokens, expires_at)
+                 values ('{a}', 1, now() + interval '1 minute')"
             ),
         ),
         table(
@@ -267,6 +296,8 @@ async fn another_signed_in_user_can_read_or_change_nothing_of_user_a() {
         ("select * from public.subscriptions".into(), 1),
         ("select * from public.payments".into(), 1),
         ("select * from public.ai_usage".into(), 1),
+        ("select * from public.ai_conversations".into(), 1),
+        ("select * from public.ai_messages".into(), 1),
         ("select * from public.user_roles".into(), 1),
         ("select * from storage.objects".into(), 1),
         (
@@ -287,6 +318,8 @@ async fn the_owner_reads_exactly_their_own_rows() {
         ("public.subscriptions", "id", format!("user_id = '{a}'")),
         ("public.payments", "id", format!("user_id = '{a}'")),
         ("public.ai_usage", "id", format!("user_id = '{a}'")),
+        ("public.ai_conversations", "id", format!("user_id = '{a}'")),
+        ("public.ai_messages", "id", format!("user_id = '{a}'")),
         ("public.user_roles", "user_id", format!("user_id = '{a}'")),
         (
             "storage.objects",
@@ -648,6 +681,9 @@ async fn row_level_security_is_enabled_on_every_table_in_public() {
     .await
     .unwrap();
     for table in [
+        "ai_conversations",
+        "ai_messages",
+        "ai_reservations",
         "ai_usage",
         "audit_logs",
         "payments",
@@ -680,7 +716,7 @@ async fn every_policy_names_authenticated_and_reads_auth_uid_once_per_statement(
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(policies.len(), 10, "{policies:#?}");
+    assert_eq!(policies.len(), 12, "{policies:#?}");
     for (table, name, roles, expressions) in &policies {
         assert_eq!(roles, &["authenticated"], "{table} {name}");
         assert!(
