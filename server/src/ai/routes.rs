@@ -119,6 +119,26 @@ async fn caller(
     Ok((person.user_id, assistant))
 }
 
+/// [`caller`], and the conversation the path names (an id that is not one is no conversation).
+async fn conversation_caller(
+    routes: &AiRoutes,
+    session: &Session,
+    locale: Locale,
+    id: &str,
+) -> Result<(Uuid, Arc<Assistant>, Uuid), Response> {
+    let (user, assistant) = caller(routes, session, locale).await?;
+    let id = id
+        .parse::<Uuid>()
+        .map_err(|_| refused(AiError::ConversationNotFound, locale))?;
+    Ok((user, assistant, id))
+}
+
+/// The database failed: logged with what was being done, 503 for the person.
+fn database_failed(doing: &str, error: &sqlx::Error, locale: Locale) -> Response {
+    tracing::error!(%error, "could not {doing}");
+    refused(AiError::Unavailable, locale)
+}
+
 fn locale_of(routes: &AiRoutes, uri: &Uri, headers: &HeaderMap) -> Locale {
     app::i18n::request_locale(uri, headers, routes.identity.default_locale)
 }
@@ -321,10 +341,7 @@ async fn list_conversations(
                 .map(|last| format!("{},{}", last.updated_at.timestamp_micros(), last.id));
             no_store(Json(json!({ "conversations": list, "next": next })))
         }
-        Err(error) => {
-            tracing::error!(%error, "could not list conversations");
-            refused(AiError::Unavailable, locale)
-        }
+        Err(error) => database_failed("list conversations", &error, locale),
     }
 }
 
@@ -336,12 +353,9 @@ async fn show_conversation(
     Path(id): Path<String>,
 ) -> Response {
     let locale = locale_of(&routes, &uri, &headers);
-    let (user, assistant) = match caller(&routes, &session, locale).await {
+    let (user, assistant, id) = match conversation_caller(&routes, &session, locale, &id).await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return refused(AiError::ConversationNotFound, locale);
     };
     let found = async {
         let mut tx = assistant.pool.begin().await?;
@@ -354,10 +368,7 @@ async fn show_conversation(
             no_store(Json(json!({ "conversation": summary, "messages": turns })))
         }
         Ok(None) => refused(AiError::ConversationNotFound, locale),
-        Err(error) => {
-            tracing::error!(%error, "could not read a conversation");
-            refused(AiError::Unavailable, locale)
-        }
+        Err(error) => database_failed("read a conversation", &error, locale),
     }
 }
 
@@ -376,12 +387,9 @@ async fn rename_conversation(
     body: Result<Json<RenameBody>, JsonRejection>,
 ) -> Response {
     let locale = locale_of(&routes, &uri, &headers);
-    let (user, assistant) = match caller(&routes, &session, locale).await {
+    let (user, assistant, id) = match conversation_caller(&routes, &session, locale, &id).await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return refused(AiError::ConversationNotFound, locale);
     };
     let title = match body_of(body).and_then(|body| app::ai::parse_message(&body.title)) {
         Ok(title) => conversations::title_of(&title),
@@ -390,10 +398,7 @@ async fn rename_conversation(
     match conversations::rename(&assistant.pool, user, id, &title).await {
         Ok(true) => no_store(Json(json!({ "id": id, "title": title }))),
         Ok(false) => refused(AiError::ConversationNotFound, locale),
-        Err(error) => {
-            tracing::error!(%error, "could not rename a conversation");
-            refused(AiError::Unavailable, locale)
-        }
+        Err(error) => database_failed("rename a conversation", &error, locale),
     }
 }
 
@@ -405,20 +410,14 @@ async fn delete_conversation(
     Path(id): Path<String>,
 ) -> Response {
     let locale = locale_of(&routes, &uri, &headers);
-    let (user, assistant) = match caller(&routes, &session, locale).await {
+    let (user, assistant, id) = match conversation_caller(&routes, &session, locale, &id).await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return refused(AiError::ConversationNotFound, locale);
     };
     match conversations::delete(&assistant.pool, user, id).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => refused(AiError::ConversationNotFound, locale),
-        Err(error) => {
-            tracing::error!(%error, "could not delete a conversation");
-            refused(AiError::Unavailable, locale)
-        }
+        Err(error) => database_failed("delete a conversation", &error, locale),
     }
 }
 

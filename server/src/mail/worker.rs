@@ -50,6 +50,8 @@ pub const FIRST_RETRY: Duration = Duration::from_secs(10);
 pub const MAX_RETRY: Duration = Duration::from_secs(300);
 /// Rows taken per run and instance (sent concurrently).
 const BATCH: i64 = 20;
+/// How long a woken worker waits for more mail before it takes a batch.
+const GATHER: Duration = Duration::from_millis(50);
 /// How often an idle worker looks anyway (a retry falls due, a notification was missed).
 const POLL: Duration = Duration::from_secs(5);
 /// How often the renewal reminders are queued.
@@ -513,7 +515,9 @@ impl MailWorker {
                     continue;
                 }
                 tokio::select! {
-                    _ = wake.notified() => {}
+                    // Mail queued in a burst (a busy minute of payments) goes out in one batch:
+                    // one lease for many messages instead of one for each.
+                    _ = wake.notified() => tokio::time::sleep(GATHER).await,
                     _ = tokio::time::sleep(POLL) => {}
                 }
             }
