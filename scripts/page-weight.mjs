@@ -39,6 +39,8 @@ const PAGES = [
   { name: "settings (signed in)", path: "/dashboard/settings", target: 150, budget: 150, peer: 175, signedIn: true },
   { name: "billing (signed in)", path: "/dashboard/billing", target: 150, budget: 150, signedIn: true },
   { name: "checkout (signed in)", path: "/checkout?plan=PRO", target: 150, budget: 150, signedIn: true },
+  { name: "AI chat (signed in)", path: "/dashboard/ai", target: 150, budget: 150, signedIn: true },
+  { name: "AI templates (signed in)", path: "/dashboard/ai/generate", target: 150, budget: 150, signedIn: true },
   { name: "admin (signed in)", path: "/admin", target: 150, budget: 150, signedIn: true },
 ];
 

@@ -11,6 +11,7 @@ use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::i18n::use_locale;
 use crate::pages::{
     admin::AdminPage,
+    ai::{AiChatPage, AiGeneratePage},
     auth_error::AuthErrorPage,
     billing::{BillingPage, CheckoutPage, OrderPage},
     dashboard::DashboardPage,
@@ -119,6 +120,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard/billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard/ai") view=AiChatPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard/ai/generate") view=AiGeneratePage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
                     <Route path=path!("/order/:id") view=OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>

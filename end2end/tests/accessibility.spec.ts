@@ -5,7 +5,7 @@ import AxeBuilder from "@axe-core/playwright";
 // serious or critical violation, and at a phone's width (375 px) nothing scrolls sideways.
 
 const PUBLIC = ["/", "/pricing", "/waitlist", "/contact", "/contact?error=message_too_short", "/terms", "/privacy", "/status", "/auth/login", "/auth/sign-up", "/auth/forgot-password", "/auth/error", "/no-such-page"];
-const SIGNED_IN = ["/dashboard", "/dashboard/settings", "/dashboard/billing", "/checkout?plan=PRO", "/admin"];
+const SIGNED_IN = ["/dashboard", "/dashboard/settings", "/dashboard/billing", "/dashboard/ai", "/dashboard/ai/generate", "/checkout?plan=PRO", "/admin"];
 const ADMIN = "admin@e2e.kilat.test";
 
 async function audit(page: Page, path: string) {

@@ -160,6 +160,7 @@ fn AccountMenu(user: CurrentUser) -> impl IntoView {
     let menu = view! {
         <ul class="absolute right-0 mt-2 w-48 space-y-1 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-950">
             <li><a href="/dashboard" class=item>{t!(locale, layout.dashboard)}</a></li>
+            <li><a href=crate::ai::CHAT_PAGE class=item>{t!(locale, ai.nav_link)}</a></li>
             <li><a href="/dashboard/settings" class=item>{t!(locale, layout.settings)}</a></li>
             <li>{sign_out}</li>
         </ul>

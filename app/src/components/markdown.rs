@@ -9,6 +9,9 @@
 //! as it arrives), bullet and numbered lists (one level of nesting), `---` rules, and inline
 //! `**strong**`, `*emphasis*`, `` `code` ``, `[text](url)` and backslash escapes.
 //!
+//! The views carry no classes: whatever shows them styles their elements (see
+//! `pages::ai::MARKDOWN`), so the browser bundle holds no styling of its own.
+//!
 //! Both passes are linear in the input: the inline parser finds closing backticks and brackets
 //! through position lists it walks once, emphasis uses a delimiter stack (capped, so nesting
 //! stays shallow enough to render and drop without deep recursion), and a link address is
@@ -697,92 +700,157 @@ fn finish(pieces: Vec<Piece>) -> Vec<Inline> {
 // ---------------------------------------------------------------------------------------------
 // Views
 
-/// `source` rendered: views built node by node, so its text is only ever text.
-pub fn markdown_view(source: &str) -> AnyView {
-    parse(source)
-        .into_iter()
-        .map(block_view)
-        .collect_view()
-        .into_any()
+/// A stretch of text with the styles around it: inline content flattened, so rendering is a
+/// fixed set of view types (no recursion, no type erasure) and stays small in the WASM.
+struct Styled {
+    text: String,
+    strong: bool,
+    emphasis: bool,
+    code: bool,
 }
 
-fn inlines_view(inlines: Vec<Inline>) -> AnyView {
-    inlines
-        .into_iter()
-        .map(inline_view)
-        .collect_view()
-        .into_any()
+enum Run {
+    Text(Styled),
+    Break,
+    Link { url: String, parts: Vec<Styled> },
 }
 
-fn inline_view(inline: Inline) -> AnyView {
-    match inline {
-        Inline::Text(text) => text.into_any(),
-        Inline::LineBreak => view! { <br/> }.into_any(),
-        Inline::Strong(inner) => {
-            view! { <strong class="font-semibold">{inlines_view(inner)}</strong> }.into_any()
+fn flatten(inlines: Vec<Inline>, strong: bool, emphasis: bool, runs: &mut Vec<Run>) {
+    for inline in inlines {
+        match inline {
+            Inline::Text(text) => runs.push(Run::Text(Styled {
+                text,
+                strong,
+                emphasis,
+                code: false,
+            })),
+            Inline::Code(text) => runs.push(Run::Text(Styled {
+                text,
+                strong,
+                emphasis,
+                code: true,
+            })),
+            Inline::LineBreak => runs.push(Run::Break),
+            Inline::Strong(inner) => flatten(inner, true, emphasis, runs),
+            Inline::Emphasis(inner) => flatten(inner, strong, true, runs),
+            Inline::Link { url, content } => {
+                let mut inner = Vec::new();
+                flatten(content, strong, emphasis, &mut inner);
+                let parts = inner
+                    .into_iter()
+                    .filter_map(|run| match run {
+                        Run::Text(styled) => Some(styled),
+                        Run::Break => Some(Styled {
+                            text: " ".into(),
+                            strong: false,
+                            emphasis: false,
+                            code: false,
+                        }),
+                        Run::Link { .. } => None,
+                    })
+                    .collect();
+                runs.push(Run::Link { url, parts });
+            }
         }
-        Inline::Emphasis(inner) => view! { <em>{inlines_view(inner)}</em> }.into_any(),
-        Inline::Code(code) => view! {
-            <code class="rounded bg-slate-100 px-1 py-0.5 font-mono text-[0.9em] dark:bg-slate-800">{code}</code>
-        }
-        .into_any(),
-        Inline::Link { url, content } => view! {
-            <a
-                href=url
-                rel="noopener noreferrer nofollow"
-                target="_blank"
-                class="font-medium text-amber-800 underline underline-offset-2 hover:text-amber-950 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-amber-500 dark:text-amber-300 dark:hover:text-amber-200"
-            >
-                {inlines_view(content)}
-            </a>
-        }
-        .into_any(),
     }
 }
 
-fn list_view(list: List) -> AnyView {
+fn styled_view(styled: Styled) -> impl IntoView {
+    use leptos::either::EitherOf5;
+    let Styled {
+        text,
+        strong,
+        emphasis,
+        code,
+    } = styled;
+    match (code, strong, emphasis) {
+        (true, _, _) => EitherOf5::A(view! { <code>{text}</code> }),
+        (false, true, true) => EitherOf5::B(view! { <strong><em>{text}</em></strong> }),
+        (false, true, false) => EitherOf5::C(view! { <strong>{text}</strong> }),
+        (false, false, true) => EitherOf5::D(view! { <em>{text}</em> }),
+        (false, false, false) => EitherOf5::E(text),
+    }
+}
+
+fn inlines_view(inlines: Vec<Inline>) -> impl IntoView {
+    use leptos::either::EitherOf3;
+    let mut runs = Vec::new();
+    flatten(inlines, false, false, &mut runs);
+    runs.into_iter()
+        .map(|run| match run {
+            Run::Text(styled) => EitherOf3::A(styled_view(styled)),
+            Run::Break => EitherOf3::B(view! { <br/> }),
+            Run::Link { url, parts } => EitherOf3::C(view! {
+                <a href=url rel="noopener noreferrer nofollow" target="_blank">
+                    {parts.into_iter().map(styled_view).collect_view()}
+                </a>
+            }),
+        })
+        .collect_view()
+}
+
+/// A list nested in an item: its items' own nesting is already flattened into it.
+fn sublist_view(list: List) -> impl IntoView {
     let items = list
         .items
         .into_iter()
-        .map(|item| {
-            view! { <li>{inlines_view(item.content)}{item.sublist.map(list_view)}</li> }
-        })
+        .map(|item| view! { <li>{inlines_view(item.content)}</li> })
         .collect_view();
     if list.ordered {
-        view! { <ol start=list.start class="my-2 list-decimal space-y-1 pl-6">{items}</ol> }
-            .into_any()
+        leptos::either::Either::Left(view! { <ol start=list.start>{items}</ol> })
     } else {
-        view! { <ul class="my-2 list-disc space-y-1 pl-6">{items}</ul> }.into_any()
+        leptos::either::Either::Right(view! { <ul>{items}</ul> })
     }
 }
 
-fn block_view(block: Block) -> AnyView {
-    match block {
-        Block::Paragraph(inlines) => {
-            view! { <p class="my-2 first:mt-0 last:mb-0">{inlines_view(inlines)}</p> }.into_any()
-        }
-        // The page has its own h1 and h2s: an answer's headings start below them.
-        Block::Heading { level, content } => {
-            let content = inlines_view(content);
-            let class = "mt-4 mb-2 font-semibold first:mt-0";
-            match level {
-                1 => view! { <h3 class=format!("{class} text-lg")>{content}</h3> }.into_any(),
-                2 => view! { <h4 class=format!("{class} text-base")>{content}</h4> }.into_any(),
-                3 => view! { <h5 class=class>{content}</h5> }.into_any(),
-                _ => view! { <h6 class=class>{content}</h6> }.into_any(),
-            }
-        }
-        Block::Code { language, text } => view! {
-            <pre class="my-2 whitespace-pre-wrap break-words rounded-md bg-slate-900 p-3 font-mono text-sm text-slate-100 dark:bg-slate-950">
-                <code class=language.map(|language| format!("language-{language}"))>{text}</code>
-            </pre>
-        }
-        .into_any(),
-        Block::List(list) => list_view(list),
-        Block::Rule => {
-            view! { <hr class="my-4 border-slate-200 dark:border-slate-700"/> }.into_any()
-        }
+fn list_view(list: List) -> impl IntoView {
+    let items = list
+        .items
+        .into_iter()
+        .map(|item| view! { <li>{inlines_view(item.content)}{item.sublist.map(sublist_view)}</li> })
+        .collect_view();
+    if list.ordered {
+        leptos::either::Either::Left(view! { <ol start=list.start>{items}</ol> })
+    } else {
+        leptos::either::Either::Right(view! { <ul>{items}</ul> })
     }
+}
+
+fn block_view(block: Block) -> impl IntoView {
+    use leptos::either::EitherOf8;
+    // The page has its own h1 and h2s: an answer's headings start below them.
+    match block {
+        Block::Paragraph(inlines) => EitherOf8::A(view! { <p>{inlines_view(inlines)}</p> }),
+        Block::Heading { level: 1, content } => {
+            EitherOf8::B(view! { <h3>{inlines_view(content)}</h3> })
+        }
+        Block::Heading { level: 2, content } => {
+            EitherOf8::C(view! { <h4>{inlines_view(content)}</h4> })
+        }
+        Block::Heading { level: 3, content } => {
+            EitherOf8::D(view! { <h5>{inlines_view(content)}</h5> })
+        }
+        Block::Heading { content, .. } => EitherOf8::E(view! { <h6>{inlines_view(content)}</h6> }),
+        Block::Code { language, text } => EitherOf8::F(view! {
+            <pre><code class=language.map(|language| format!("language-{language}"))>{text}</code></pre>
+        }),
+        Block::List(list) => EitherOf8::G(list_view(list)),
+        Block::Rule => EitherOf8::H(view! { <hr/> }),
+    }
+}
+
+/// `source` rendered: views built node by node, so its text is only ever text.
+pub fn markdown_view(source: &str) -> impl IntoView + use<> {
+    parse(source).into_iter().map(block_view).collect_view()
+}
+
+/// In the browser: replaces what `parent` shows with `source` rendered.
+#[cfg(feature = "hydrate")]
+pub fn render_into(parent: &leptos::web_sys::Element, source: &str) {
+    use leptos::tachys::view::{Mountable, Render};
+    parent.set_text_content(None);
+    let mut rendered = markdown_view(source).build();
+    rendered.mount(parent, None);
 }
 
 #[cfg(test)]
@@ -797,6 +865,7 @@ mod tests {
     /// `cargo test -p app --features ssr`, as `scripts/test` runs it).
     #[cfg(feature = "ssr")]
     fn html(source: &str) -> String {
+        use leptos::prelude::RenderHtml;
         markdown_view(source).to_html()
     }
 

@@ -494,8 +494,9 @@ pub struct Ai {
     pub result_empty: &'static str,
 }
 
-/// A generation template as the templates page offers it.
-#[derive(Clone, Copy)]
+/// A generation template as the templates page offers it. Read its strings one by one
+/// (`t!(locale, ai.email_reply.name)`): reading the whole struct would put every string of the
+/// language into the browser bundle.
 pub struct AiTemplate {
     pub name: &'static str,
     pub lead: &'static str,

@@ -54,6 +54,14 @@ fn Overview(user: CurrentUser) -> impl IntoView {
                 <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{t!(locale, dashboard.account_lead)}</p>
                 <div class="mt-4"><ButtonLink href="/dashboard/settings">{t!(locale, dashboard.settings)}</ButtonLink></div>
             </Card>
+            <Card class="md:col-span-2">
+                <h2 class="text-sm font-medium text-slate-500 dark:text-slate-400">{t!(locale, ai.dashboard_title)}</h2>
+                <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{t!(locale, ai.dashboard_lead)}</p>
+                <div class="mt-4 flex flex-wrap gap-3" data-testid="dashboard-ai">
+                    <ButtonLink href=crate::ai::CHAT_PAGE primary=true>{t!(locale, ai.tab_chat)}</ButtonLink>
+                    <ButtonLink href=crate::ai::GENERATE_PAGE>{t!(locale, ai.tab_generate)}</ButtonLink>
+                </div>
+            </Card>
         </div>
     }
 }

@@ -12,6 +12,7 @@ pub const PUBLIC_PATHS: [&str; 7] = [
 ];
 
 pub mod admin;
+pub mod ai;
 pub mod auth_error;
 pub mod billing;
 pub mod dashboard;

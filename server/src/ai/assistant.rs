@@ -10,7 +10,7 @@
 use std::{net::IpAddr, sync::Arc};
 
 use app::{
-    ai::{AiError, parse_message},
+    ai::{AiError, Template, parse_message},
     domain::PlanCatalogue,
     i18n::Locale,
 };
@@ -55,50 +55,22 @@ impl Provider {
     }
 }
 
-/// The one-shot generation templates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Template {
-    ProductDescription,
-    EmailReply,
-    SocialPost,
-}
-
-impl Template {
-    pub const ALL: [Template; 3] = [
-        Template::ProductDescription,
-        Template::EmailReply,
-        Template::SocialPost,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Template::ProductDescription => "product_description",
-            Template::EmailReply => "email_reply",
-            Template::SocialPost => "social_post",
+/// What the model is told to do with the person's input for `template`.
+fn instructions(template: Template) -> &'static str {
+    match template {
+        Template::ProductDescription => {
+            "Write a persuasive product description for an online shop from the notes the user \
+             gives: a short headline, two short paragraphs, then three bullet points of benefits. \
+             Do not invent prices or specifications that are not in the notes."
         }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.code() == code)
-    }
-
-    /// What the model is told to do with the person's input.
-    fn instructions(self) -> &'static str {
-        match self {
-            Template::ProductDescription => {
-                "Write a persuasive product description for an online shop from the notes the \
-                 user gives: a short headline, two short paragraphs, then three bullet points \
-                 of benefits. Do not invent prices or specifications that are not in the notes."
-            }
-            Template::EmailReply => {
-                "Write a polite, clear reply to the email the user pastes. Answer its questions, \
-                 keep it short, and end with a friendly closing. Do not promise anything the \
-                 email does not support."
-            }
-            Template::SocialPost => {
-                "Write an engaging social media post about what the user describes: at most 80 \
-                 words, one call to action, and up to three relevant hashtags."
-            }
+        Template::EmailReply => {
+            "Write a polite, clear reply to the email the user pastes. Answer its questions, keep \
+             it short, and end with a friendly closing. Do not promise anything the email does \
+             not support."
+        }
+        Template::SocialPost => {
+            "Write an engaging social media post about what the user describes: at most 80 words, \
+             one call to action, and up to three relevant hashtags."
         }
     }
 }
@@ -229,7 +201,7 @@ impl Assistant {
             Ask::Generate { template, input } => {
                 let input = parse_message(&input)?;
                 let messages = vec![
-                    ChatMessage::system(system_prompt(locale, Some(template.instructions()))),
+                    ChatMessage::system(system_prompt(locale, Some(instructions(template)))),
                     ChatMessage::user(input),
                 ];
                 (Kind::Generate, None, None, messages)
@@ -501,14 +473,6 @@ fn counted(reported: Option<Usage>, deltas: usize, prompt_bound: u64) -> Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn templates_round_trip_by_code() {
-        for template in Template::ALL {
-            assert_eq!(Template::from_code(template.code()), Some(template));
-        }
-        assert_eq!(Template::from_code("poem"), None);
-    }
 
     #[test]
     fn reported_usage_wins_and_a_stopped_answer_is_still_counted() {

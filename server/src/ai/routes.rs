@@ -16,7 +16,7 @@
 use std::{convert::Infallible, sync::Arc};
 
 use app::{
-    ai::{AiError, CHAT_PATH, GENERATE_PATH, USAGE_PATH},
+    ai::{AiError, CHAT_PATH, GENERATE_PATH, Template, USAGE_PATH},
     i18n::Locale,
     identity::IdentityError,
 };
@@ -37,7 +37,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    assistant::{AnswerEvent, Ask, Assistant, Ending, Template},
+    assistant::{AnswerEvent, Ask, Assistant, Ending},
     conversations,
     quota::Standing,
 };
