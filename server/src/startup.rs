@@ -612,3 +612,41 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing in-flight requests");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(provider: &str, key: Option<&str>) -> AiSettings {
+        let mut problems = Vec::new();
+        let settings = AiSettings::from_lookup(
+            |name| match name {
+                "AI_PROVIDER" => Some(provider.to_string()),
+                "OPENAI_API_KEY" | "ANTHROPIC_API_KEY" => key.map(str::to_string),
+                _ => None,
+            },
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        settings
+    }
+
+    #[test]
+    fn ai_answers_from_its_key_or_the_local_twin_and_otherwise_not_at_all() {
+        let http = outbound::http_client();
+        // Production without a key: no provider, so the routes answer 503.
+        assert!(ai_provider(&settings("openai", None), None, http.clone()).is_none());
+        assert!(matches!(
+            ai_provider(
+                &settings("anthropic", None),
+                Some("http://127.0.0.1:54321"),
+                http.clone()
+            ),
+            Some(Provider::Anthropic(_))
+        ));
+        assert!(matches!(
+            ai_provider(&settings("openai", Some("sk-live")), None, http),
+            Some(Provider::OpenAi(_))
+        ));
+    }
+}

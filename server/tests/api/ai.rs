@@ -544,6 +544,16 @@ async fn conversations_are_listed_renamed_and_deleted_by_their_owner_only() {
         .await
         .unwrap();
     assert_eq!(theirs["conversations"], json!([]));
+    let continued = chat(
+        &other,
+        json!({ "message": "mine now", "conversation_id": id }),
+    )
+    .await;
+    assert_eq!(
+        continued.status(),
+        404,
+        "B cannot continue A's conversation"
+    );
     let delete = |app: &TestApp| {
         app.client
             .delete(format!("{}/api/ai/conversations/{id}", app.address))
