@@ -262,32 +262,33 @@ impl Assistant {
                 .min(self.max_tokens),
             temperature: None,
         };
-        let stream = match provider.stream(&request).await {
-            Ok(stream) => stream,
+        // The question is kept while the provider opens its answer: neither waits for the
+        // other before the first byte. A question whose answer never started stays in its
+        // conversation, where the person can ask again.
+        let keep = async {
+            match (kind, new_message) {
+                (Kind::Chat, Some(message)) => self
+                    .keep_question(user, conversation, &message)
+                    .await
+                    .map(Some),
+                _ => Ok(None),
+            }
+        };
+        let (opened, kept) = tokio::join!(provider.stream(&request), keep);
+        let started = match (opened, kept) {
+            (Ok(stream), Ok(conversation)) => Ok((stream, conversation)),
+            (_, Err(error)) => Err(unavailable(error)),
+            (Err(error), Ok(_)) => Err(provider_refusal(&error)),
+        };
+        let (stream, conversation) = match started {
+            Ok(started) => started,
             Err(error) => {
                 release().await;
                 return Err(Declined {
-                    error: provider_refusal(&error),
+                    error,
                     limit: Some(limit),
                 });
             }
-        };
-
-        let conversation = match (kind, new_message) {
-            (Kind::Chat, Some(message)) => {
-                match self.keep_question(user, conversation, &message).await {
-                    Ok(id) => Some(id),
-                    Err(error) => {
-                        drop(stream);
-                        release().await;
-                        return Err(Declined {
-                            error: unavailable(error),
-                            limit: Some(limit),
-                        });
-                    }
-                }
-            }
-            _ => None,
         };
 
         let (sender, events) = mpsc::channel(ANSWER_BUFFER);
