@@ -186,12 +186,10 @@ impl Assistant {
                 let message = parse_message(&message)?;
                 let mut history = Vec::new();
                 if let Some(id) = conversation {
-                    let mut tx = self.pool.begin().await.map_err(unavailable)?;
-                    history = conversations::history(&mut tx, user, id)
+                    history = conversations::history(&self.pool, user, id)
                         .await
                         .map_err(unavailable)?
                         .ok_or(AiError::ConversationNotFound)?;
-                    tx.commit().await.map_err(unavailable)?;
                 }
                 let mut messages = vec![ChatMessage::system(system_prompt(locale, None))];
                 messages.extend(history);

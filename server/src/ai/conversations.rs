@@ -2,8 +2,9 @@
 //! function takes the owner and touches only their rows; another person's conversation is
 //! indistinguishable from one that does not exist.
 
+use app::ai::conversation_title;
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::{ChatMessage, Role};
@@ -11,8 +12,6 @@ use super::{ChatMessage, Role};
 /// The most of a conversation's past sent with a new message (bytes of text): the newest turns
 /// that fit, so long chats stay affordable and within every model's context.
 pub const HISTORY_BUDGET_BYTES: usize = 24_000;
-/// A conversation's title: its first message, cut to this many characters.
-pub const TITLE_MAX: usize = 80;
 /// Conversations per page of the list.
 pub const PAGE_SIZE: i64 = 30;
 
@@ -52,23 +51,10 @@ pub struct Turn {
     pub created_at: DateTime<Utc>,
 }
 
-/// A title from a first message: one line, at most [`TITLE_MAX`] characters.
-pub fn title_of(message: &str) -> String {
-    let line = message.lines().next().unwrap_or_default().trim();
-    let title: String = line.chars().take(TITLE_MAX).collect();
-    if title.is_empty() {
-        "…".to_string()
-    } else if line.chars().count() > TITLE_MAX {
-        format!("{title}…")
-    } else {
-        title
-    }
-}
-
 /// The newest turns of `user`'s `conversation` that fit [`HISTORY_BUDGET_BYTES`], oldest
 /// first; `None` when `user` has no such conversation.
 pub async fn history(
-    db: &mut Transaction<'_, Postgres>,
+    db: &PgPool,
     user: Uuid,
     conversation: Uuid,
 ) -> Result<Option<Vec<ChatMessage>>, sqlx::Error> {
@@ -77,7 +63,7 @@ pub async fn history(
         conversation,
         user
     )
-    .fetch_one(&mut **db)
+    .fetch_one(db)
     .await?;
     if !owned {
         return Ok(None);
@@ -90,7 +76,7 @@ pub async fn history(
         conversation,
         user
     )
-    .fetch_all(&mut **db)
+    .fetch_all(db)
     .await?;
     let mut spent = 0;
     let mut turns: Vec<ChatMessage> = rows
@@ -125,7 +111,7 @@ pub async fn start(
     sqlx::query_scalar!(
         "insert into public.ai_conversations (user_id, title) values ($1, $2) returning id",
         user,
-        title_of(first_message)
+        conversation_title(first_message)
     )
     .fetch_one(db)
     .await
@@ -191,7 +177,7 @@ pub async fn list(
 /// The turns of `user`'s `conversation`, oldest first; `None` when they have no such
 /// conversation.
 pub async fn turns(
-    db: &mut Transaction<'_, Postgres>,
+    db: &PgPool,
     user: Uuid,
     conversation: Uuid,
 ) -> Result<Option<(Summary, Vec<Turn>)>, sqlx::Error> {
@@ -202,7 +188,7 @@ pub async fn turns(
         conversation,
         user
     )
-    .fetch_optional(&mut **db)
+    .fetch_optional(db)
     .await?
     else {
         return Ok(None);
@@ -215,7 +201,7 @@ pub async fn turns(
         conversation,
         user
     )
-    .fetch_all(&mut **db)
+    .fetch_all(db)
     .await?;
     Ok(Some((summary, turns)))
 }
@@ -252,18 +238,4 @@ pub async fn delete(
     .execute(db)
     .await?;
     Ok(deleted.rows_affected() == 1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles_are_the_first_line_cut_short() {
-        assert_eq!(title_of("Halo\nlagi"), "Halo");
-        assert_eq!(title_of("  \n"), "…");
-        let long = "a".repeat(TITLE_MAX + 5);
-        assert_eq!(title_of(&long).chars().count(), TITLE_MAX + 1);
-        assert!(title_of(&long).ends_with('…'));
-    }
 }

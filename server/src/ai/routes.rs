@@ -165,6 +165,18 @@ fn body_of<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AiError> {
         .map_err(|_| AiError::MessageMissing)
 }
 
+/// [`caller`], and the JSON body an answer route was sent.
+async fn caller_with_body<T>(
+    routes: &AiRoutes,
+    session: &Session,
+    locale: Locale,
+    body: Result<Json<T>, JsonRejection>,
+) -> Result<(Uuid, Arc<Assistant>, T), Response> {
+    let (user, assistant) = caller(routes, session, locale).await?;
+    let body = body_of(body).map_err(|error| refused(error, locale))?;
+    Ok((user, assistant, body))
+}
+
 async fn chat(
     State(routes): State<AiRoutes>,
     ClientIp(ip): ClientIp,
@@ -174,13 +186,9 @@ async fn chat(
     body: Result<Json<ChatBody>, JsonRejection>,
 ) -> Response {
     let locale = locale_of(&routes, &uri, &headers);
-    let (user, assistant) = match caller(&routes, &session, locale).await {
+    let (user, assistant, body) = match caller_with_body(&routes, &session, locale, body).await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let body = match body_of(body) {
-        Ok(body) => body,
-        Err(error) => return refused(error, locale),
     };
     let ask = Ask::Chat {
         conversation: body.conversation_id,
@@ -198,13 +206,9 @@ async fn generate(
     body: Result<Json<GenerateBody>, JsonRejection>,
 ) -> Response {
     let locale = locale_of(&routes, &uri, &headers);
-    let (user, assistant) = match caller(&routes, &session, locale).await {
+    let (user, assistant, body) = match caller_with_body(&routes, &session, locale, body).await {
         Ok(found) => found,
         Err(response) => return response,
-    };
-    let body = match body_of(body) {
-        Ok(body) => body,
-        Err(error) => return refused(error, locale),
     };
     let Some(template) = Template::from_code(body.template.trim()) else {
         return refused(AiError::TemplateUnknown, locale);
@@ -357,13 +361,7 @@ async fn show_conversation(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let found = async {
-        let mut tx = assistant.pool.begin().await?;
-        let found = conversations::turns(&mut tx, user, id).await?;
-        tx.commit().await?;
-        Ok::<_, sqlx::Error>(found)
-    };
-    match found.await {
+    match conversations::turns(&assistant.pool, user, id).await {
         Ok(Some((summary, turns))) => {
             no_store(Json(json!({ "conversation": summary, "messages": turns })))
         }
@@ -392,7 +390,7 @@ async fn rename_conversation(
         Err(response) => return response,
     };
     let title = match body_of(body).and_then(|body| app::ai::parse_message(&body.title)) {
-        Ok(title) => conversations::title_of(&title),
+        Ok(title) => app::ai::conversation_title(&title),
         Err(error) => return refused(error, locale),
     };
     match conversations::rename(&assistant.pool, user, id, &title).await {
