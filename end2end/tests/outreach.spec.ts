@@ -71,8 +71,12 @@ test("send a message through the contact form, in Indonesian", async ({ browser 
   await page.getByTestId("contact-submit").click();
   await expect(page.getByTestId("contact-sent")).toContainText("Pesan terkirim");
 
-  await page.goto("/dev/mailbox");
-  await expect(page.getByTestId("mail").filter({ hasText: "bagaimana cara membayar dengan QRIS?" })).toHaveCount(1);
+  // The outbox worker sends it moments later (it gathers a burst first): read the mailbox
+  // again until it is there.
+  await expect(async () => {
+    await page.goto("/dev/mailbox");
+    await expect(page.getByTestId("mail").filter({ hasText: "bagaimana cara membayar dengan QRIS?" })).toHaveCount(1, { timeout: 1000 });
+  }).toPass({ timeout: 15000 });
 });
 
 test.describe("without JavaScript", () => {
