@@ -13,9 +13,9 @@
 #     them concurrent — a delivery racing another of the same event is answered 409, retry
 #     later, and counted as non-2xx);
 #  2. pgbench -c32 -j2 runs, per notification, the SQL the server runs (the ledger claim, then
-#     the payment (whose status trigger sends the NOTIFY), subscription, audit entries, the
-#     receipt queued in the mail outbox and the ledger finish in one transaction) for a
-#     random order of the other set.
+#     in one transaction the payment locked and `settle_payment` — the payment (whose status
+#     trigger sends the NOTIFY), subscription, audit entries, the receipt queued in the mail
+#     outbox — with the ledger finish) for a random order of the other set.
 # The server also sends the receipts it queued (its mail worker, to the local mail twin) while
 # it is measured: that is part of what a notification costs it.
 # Prints a Markdown table: each side's rate and p99, their ratio, and a check that every paid
@@ -82,8 +82,7 @@ done
 
 # The same work in SQL, as the server does it (billing::settle): claim in its own
 # transaction, then the effects and the finish in one; prepared statements, as the server's.
-# (A colon inside a literal would be taken for a pgbench variable: chr(58) spells it, and the
-# address check says \s for [:space:].)
+# (A colon inside a literal would be taken for a pgbench variable: chr(58) spells it.)
 cat >"$work/settle.sql" <<'SQL'
 \set n random(1, :orders)
 select (outcome = 'claimed')::int as claimed, claim_token as token
@@ -91,34 +90,11 @@ select (outcome = 'claimed')::int as claimed, claim_token as token
                                   'settlement', 'KK-PGB-' || :round::text || '-' || :n::text, '{"bench": true}'::jsonb) \gset
 \if :claimed
 begin;
-select id as payment, user_id as person from public.payments
+select id as payment from public.payments
   where provider = 'MIDTRANS' and external_id = 'KK-PGB-' || :round::text || '-' || :n::text for update \gset
-update public.payments set status = 'PAID', paid_at = now(), payment_type = 'qris',
-  gateway_metadata = gateway_metadata || '{"transaction_id": "bench"}'::jsonb
-  where id = :payment and status = 'PENDING';
-insert into public.audit_logs (action, target_type, target_id, metadata)
-  values ('payment.success', 'payment', :payment, '{"source": "bench"}'::jsonb);
-select id as subscription from public.subscriptions where user_id = :person for update \gset
-update public.subscriptions set plan = 'PRO', status = 'active', current_period_start = now(),
-  current_period_end = now() + interval '1 month', cancel_at_period_end = false, canceled_at = null
-  where id = :subscription;
-update public.payments set subscription_id = :subscription where id = :payment;
-insert into public.audit_logs (action, target_type, target_id, metadata)
-  values ('subscription.changed', 'subscription', :person, '{"source": "bench"}'::jsonb);
-insert into public.mail_outbox (kind, recipient, locale, payload, dedupe_key)
-  select 'invoice', u.email, pr.locale,
-         jsonb_build_object('plan', p.plan::text, 'amount', p.amount, 'order_id', p.external_id,
-                            'paid_at', extract(epoch from p.paid_at)::bigint,
-                            'period_end', extract(epoch from s.current_period_end)::bigint),
-         'invoice:' || p.id::text
-  from public.payments p
-  join auth.users u on u.id = p.user_id
-  left join public.profiles pr on pr.id = p.user_id
-  left join public.subscriptions s on s.id = p.subscription_id
-  where p.id = :payment and p.status = 'PAID' and p.paid_at is not null
-    and u.email ~ '^[^@\s]+@[^@\s]+$' and char_length(u.email) <= 254
-  on conflict (dedupe_key) do nothing;
-select public.finish_webhook_event('MIDTRANS', 'KK-PGB-' || :round::text || '-' || :n::text || chr(58) || 'settlement' || chr(58) || '200', :token, true, null);
+select public.finish_webhook_event('MIDTRANS', 'KK-PGB-' || :round::text || '-' || :n::text || chr(58) || 'settlement' || chr(58) || '200', :token, true, null)
+  from public.settle_payment(:payment, 'PAID', 'qris', '{"transaction_id": "bench"}'::jsonb,
+                             'payment.success', '{"source": "bench"}'::jsonb);
 commit;
 \endif
 SQL

@@ -10,7 +10,10 @@ use crate::components::layout::Layout;
 use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::i18n::use_locale;
 use crate::pages::{
-    admin::AdminPage,
+    admin::{
+        AdminPage, AdminPaymentPage, AdminPaymentsPage, AdminPeoplePage, AdminPersonPage,
+        AdminWebhooksPage,
+    },
     ai::{AiChatPage, AiGeneratePage},
     auth_error::AuthErrorPage,
     billing::{BillingPage, CheckoutPage, OrderPage},
@@ -125,6 +128,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
                     <Route path=path!("/order/:id") view=OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=AdminPeoplePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id") view=AdminPersonPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/payments") view=AdminPaymentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/payments/:id") view=AdminPaymentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

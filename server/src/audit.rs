@@ -22,6 +22,8 @@ pub enum AuditAction {
     SubscriptionCanceled,
     SubscriptionResumed,
     SubscriptionLapsed,
+    MailRetried,
+    WebhookReplayed,
 }
 
 impl AuditAction {
@@ -41,6 +43,8 @@ impl AuditAction {
             AuditAction::SubscriptionCanceled => "subscription.canceled",
             AuditAction::SubscriptionResumed => "subscription.resumed",
             AuditAction::SubscriptionLapsed => "subscription.lapsed",
+            AuditAction::MailRetried => "mail.retried",
+            AuditAction::WebhookReplayed => "webhook.replayed",
         }
     }
 }

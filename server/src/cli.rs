@@ -1,4 +1,5 @@
-//! The `server` command line: serve (default), migrate, doctor, env-check, admin grant/revoke.
+//! The `server` command line: serve (default), migrate, doctor, env-check, stop-local-db,
+//! seed-demo, admin grant/revoke.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -9,6 +10,7 @@ use sqlx::migrate::Migrator;
 use app::domain::AppRole;
 
 use crate::{
+    admin::demo::{self, DemoSize},
     auth::roles::{self, RequestedBy},
     config::{Config, ConfigError, DatabaseSource, Environment, FeatureState},
     db::{self, local_cluster::LocalCluster, migrations},
@@ -44,6 +46,17 @@ enum Command {
     EnvCheck,
     /// Stop the project-local PostgreSQL cluster (it keeps running after the server stops).
     StopLocalDb,
+    /// Fill the database with believable demo data for the admin dashboard (not in production).
+    SeedDemo {
+        #[arg(long, default_value_t = DemoSize::default().users)]
+        users: u32,
+        #[arg(long, default_value_t = DemoSize::default().payments)]
+        payments: u32,
+        #[arg(long = "audit-entries", default_value_t = DemoSize::default().audit_entries)]
+        audit_entries: u32,
+        #[arg(long, default_value_t = DemoSize::default().waitlist)]
+        waitlist: u32,
+    },
     /// Give or take the admin role by email (audited as a change made by the system).
     Admin {
         #[command(subcommand)]
@@ -75,7 +88,10 @@ pub fn main() -> ExitCode {
         && matches!(config.database, DatabaseSource::LocalCluster { .. })
         && matches!(
             command,
-            Command::Migrate | Command::Doctor { .. } | Command::Admin { .. }
+            Command::Migrate
+                | Command::Doctor { .. }
+                | Command::Admin { .. }
+                | Command::SeedDemo { .. }
         )
     {
         eprintln!(
@@ -97,6 +113,20 @@ pub fn main() -> ExitCode {
             Command::Doctor { migrations } => doctor(config, migrations).await,
             Command::EnvCheck => Ok(env_check(&config)),
             Command::StopLocalDb => stop_local_db(&config),
+            Command::SeedDemo {
+                users,
+                payments,
+                audit_entries,
+                waitlist,
+            } => {
+                let size = DemoSize {
+                    users,
+                    payments,
+                    audit_entries,
+                    waitlist,
+                };
+                seed_demo(config, size).await
+            }
             Command::Admin { action } => match action {
                 AdminAction::Grant { email } => change_role(config, &email, AppRole::Admin).await,
                 AdminAction::Revoke { email } => change_role(config, &email, AppRole::Member).await,
@@ -127,6 +157,32 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         app.local_addr()
     );
     app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed_demo(config: Config, size: DemoSize) -> anyhow::Result<ExitCode> {
+    if config.environment == Environment::Production {
+        eprintln!("seed-demo makes made-up people and payments: it never runs in production");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = db::connect(&config.database, config.database_pool_size).await?;
+    migrations::MIGRATOR
+        .run(&pool)
+        .await
+        .context("applying migrations failed")?;
+    let started = std::time::Instant::now();
+    demo::seed(&pool, size)
+        .await
+        .context("making the demo data failed")?;
+    println!(
+        "demo data made in {:.1} s: {} people, {} payments, {} audit entries, {} waitlist sign-ups. \
+         Sign in with an address in ADMIN_EMAILS to see it in /admin.",
+        started.elapsed().as_secs_f64(),
+        size.users,
+        size.payments,
+        size.audit_entries,
+        size.waitlist
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -491,6 +491,11 @@ fn router(state: AppState) -> Router {
                 billing,
             )) as Arc<dyn app::billing::BillingDesk>
         });
+        let admin_console: Arc<dyn app::admin::AdminConsole> = Arc::new(RequestAdmin::new(
+            state.identity.clone(),
+            catalogue,
+            state.config.ai.time_zone.as_str().into(),
+        ));
         let status: Arc<dyn app::status::StatusProbe> = Arc::new(health::HealthCheck {
             pool: state.pool.clone(),
             config: state.config.clone(),
@@ -511,9 +516,7 @@ fn router(state: AppState) -> Router {
             provide_context::<Arc<dyn app::identity::Identity>>(Arc::new(RequestIdentity::new(
                 identity.clone(),
             )));
-            provide_context::<Arc<dyn app::admin::AdminConsole>>(Arc::new(RequestAdmin::new(
-                identity.clone(),
-            )));
+            provide_context(admin_console.clone());
         }
     };
     let sessions = SessionManagerLayer::new(
@@ -544,6 +547,15 @@ fn router(state: AppState) -> Router {
         ))
         .merge(crawlers::router(&state.config.site_url))
         .merge(outreach::routes::router(outreach))
+        .merge(admin::exports::router(
+            state.identity.clone(),
+            Policy::new(
+                "admin-export",
+                KeyKind::User,
+                state.config.rate_limits.admin_export,
+            ),
+            state.config.ai.time_zone.as_str().into(),
+        ))
         .merge(ai::routes::router(
             state.identity.clone(),
             state.assistant.clone(),

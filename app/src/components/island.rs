@@ -23,6 +23,20 @@ pub fn announce_awake() {
     });
 }
 
+/// `value` percent-encoded for a query string: every byte but `A-Z a-z 0-9 - . _ ~`, the same
+/// in the browser and on the server.
+pub fn query_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// A value of the page address's query string, read where the island runs: from the request on
 /// the server, from `location.search` in the browser. Islands take their first view from the
 /// address instead of props: props travel as JSON, and decoding them would put serde_json in

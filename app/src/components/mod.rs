@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod avatar;
+pub mod chart;
 pub mod form;
 pub mod form_action;
 pub mod icons;

@@ -230,6 +230,22 @@ pub fn format_datetime(unix_secs: i64, locale: Locale) -> String {
     }
 }
 
+/// A calendar month named from its first day (`2026-12-01`): `Des 2026` / `Dec 2026` short,
+/// `Desember 2026` / `December 2026` long. A date it cannot read is shown as it came.
+pub fn format_month(first_day: &str, locale: Locale, short: bool) -> String {
+    let mut parts = first_day.split('-');
+    let (Some(year), Some(Ok(month))) = (parts.next(), parts.next().map(str::parse::<u32>)) else {
+        return first_day.to_string();
+    };
+    let name = month_name(month, locale);
+    let name = if short {
+        name.get(..3).unwrap_or(name)
+    } else {
+        name
+    };
+    format!("{name} {year}")
+}
+
 fn month_name(month: u32, locale: Locale) -> &'static str {
     const ID: [&str; 12] = [
         "Januari",

@@ -66,15 +66,7 @@ impl NextPath {
     /// The path percent-encoded for a query value, e.g. `next=%2Fdashboard%2Fsettings`: every
     /// byte but `A-Z a-z 0-9 - . _ ~`, the same in the browser and on the server.
     pub fn to_query_value(&self) -> String {
-        let mut out = String::with_capacity(self.0.len() * 3);
-        for byte in self.0.bytes() {
-            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-                out.push(byte as char);
-            } else {
-                out.push_str(&format!("%{byte:02X}"));
-            }
-        }
-        out
+        crate::components::island::query_encode(&self.0)
     }
 }
 

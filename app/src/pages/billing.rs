@@ -47,7 +47,7 @@ fn status_label(status: PaymentStatus, locale: Locale) -> &'static str {
 
 /// A payment's status as a coloured label (`data-testid="order-status"` carries the code).
 #[component]
-fn StatusBadge(status: PaymentStatus) -> impl IntoView {
+pub(crate) fn StatusBadge(status: PaymentStatus) -> impl IntoView {
     let locale = use_locale();
     let look = match status {
         PaymentStatus::Paid => {

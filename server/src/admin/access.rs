@@ -2,7 +2,7 @@
 //! afresh on every guarded request (a demotion takes effect at once). Everyone else is told the
 //! area does not exist.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use app::{admin::AdminError, identity::IdentityError};
 use axum::{
@@ -11,31 +11,82 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use sqlx::PgPool;
 use tower_sessions::Session;
+use uuid::Uuid;
 
-use crate::auth::{identity::IdentityService, roles, session::SignedIn};
+use crate::audit::AuditContext;
+use crate::auth::{identity::IdentityService, roles};
 
 /// A path no route answers: non-admins are shown the app's ordinary not-found page through it.
 const NOT_FOUND_PATH: &str = "/404";
+
+/// A person whose role was read as admin on this request: the admin services take one, so
+/// none can be called without the check. Made only by [`Admin::verify`].
+#[derive(Debug, Clone)]
+pub struct Admin {
+    user_id: Uuid,
+    email: String,
+    ip: Option<IpAddr>,
+    user_agent: Option<String>,
+}
+
+impl Admin {
+    /// `user_id` (signed in as `email`) if `user_roles` says admin right now.
+    pub async fn verify(pool: &PgPool, user_id: Uuid, email: String) -> Result<Self, AdminError> {
+        match roles::is_admin(pool, user_id).await {
+            Ok(true) => Ok(Self {
+                user_id,
+                email,
+                ip: None,
+                user_agent: None,
+            }),
+            Ok(false) => Err(AdminError::NotFound),
+            Err(error) => {
+                tracing::error!(%error, "reading the admin role failed");
+                Err(AdminError::Unavailable)
+            }
+        }
+    }
+
+    /// Where the request came from, for the audit entries of what this admin does.
+    pub fn with_origin(self, ip: Option<IpAddr>, user_agent: Option<String>) -> Self {
+        Self {
+            ip,
+            user_agent,
+            ..self
+        }
+    }
+
+    /// This admin as the actor of an audit entry.
+    pub fn audit_context(&self) -> AuditContext<'_> {
+        AuditContext {
+            actor: Some((self.user_id, &self.email)),
+            ip: self.ip,
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
 
 /// The admin behind `session`, or why not.
 pub async fn signed_in_admin(
     identity: &IdentityService,
     session: &Session,
-) -> Result<SignedIn, AdminError> {
+) -> Result<Admin, AdminError> {
     let signed_in = match identity.access(session).await {
         Ok((signed_in, _)) => signed_in,
         Err(IdentityError::NotSignedIn) => return Err(AdminError::NotFound),
         Err(_) => return Err(AdminError::Unavailable),
     };
-    match roles::is_admin(&identity.pool, signed_in.user_id).await {
-        Ok(true) => Ok(signed_in),
-        Ok(false) => Err(AdminError::NotFound),
-        Err(error) => {
-            tracing::error!(%error, "reading the admin role failed");
-            Err(AdminError::Unavailable)
-        }
-    }
+    Admin::verify(&identity.pool, signed_in.user_id, signed_in.email).await
 }
 
 fn is_admin_area(path: &str) -> bool {

@@ -74,7 +74,7 @@ pub(crate) async fn request_session() -> Result<Session, IdentityError> {
 }
 
 /// The caller's address and browser, for audit entries.
-async fn request_origin() -> (Option<IpAddr>, Option<String>) {
+pub(crate) async fn request_origin() -> (Option<IpAddr>, Option<String>) {
     let ip = leptos_axum::extract::<ClientIp>()
         .await
         .ok()

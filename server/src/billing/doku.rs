@@ -218,7 +218,7 @@ pub fn verify_notification(
 }
 
 /// A notification's or status answer's meaning.
-fn report(json: &Value) -> Option<GatewayReport> {
+pub(crate) fn report(json: &Value) -> Option<GatewayReport> {
     let order_id = json["order"]["invoice_number"].as_str()?;
     let status_word = json["transaction"]["status"].as_str()?;
     if order_id.is_empty()

@@ -192,7 +192,7 @@ pub fn verify_notification(
 }
 
 /// A notification's or status answer's meaning.
-fn report(json: &Value) -> Option<GatewayReport> {
+pub(crate) fn report(json: &Value) -> Option<GatewayReport> {
     let order_id = json["order_id"].as_str()?.to_string();
     let status_word = json["transaction_status"].as_str()?.to_string();
     if status_word.is_empty() || status_word.len() > 64 {

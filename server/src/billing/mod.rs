@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod midtrans;
 pub mod orders;
 pub mod reconcile;
+pub mod replay;
 pub mod routes;
 pub mod settings;
 pub mod settle;

@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use app::domain::{PaymentProvider, PaymentStatus, Plan};
 use serde_json::{Value, json};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::gateway::{GatewayReport, Reported};
-use super::subscriptions;
 use super::webhook_ledger::{self, Claim, Delivery};
-use crate::audit::{self, AuditAction, AuditContext, AuditEntry};
+use crate::audit::AuditAction;
 
 /// What became of a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +93,6 @@ pub struct Report<'a> {
 
 struct PaymentRow {
     id: Uuid,
-    user_id: Option<Uuid>,
     plan: Plan,
     amount: i64,
     status: PaymentStatus,
@@ -139,7 +137,7 @@ async fn apply(pool: &PgPool, report: &Report<'_>, token: Uuid) -> Result<Settle
     let gateway = report.report;
     let mut tx = pool.begin().await?;
     let payment = sqlx::query!(
-        r#"select id, user_id, plan::text as "plan!", amount, status::text as "status!"
+        r#"select id, plan::text as "plan!", amount, status::text as "status!"
            from public.payments
            where provider = ($1::text)::public.payment_provider and external_id = $2
            for update"#,
@@ -151,7 +149,6 @@ async fn apply(pool: &PgPool, report: &Report<'_>, token: Uuid) -> Result<Settle
     .and_then(|row| {
         Some(PaymentRow {
             id: row.id,
-            user_id: row.user_id,
             plan: row.plan.parse().ok()?,
             amount: row.amount,
             status: row.status.parse().ok()?,
@@ -175,9 +172,35 @@ async fn apply(pool: &PgPool, report: &Report<'_>, token: Uuid) -> Result<Settle
     };
 
     let step = transition(payment.status, gateway, payment.amount);
-    let status = apply_transition(&mut tx, &payment, report, &step).await?;
-    let finished =
-        webhook_ledger::finish(&mut *tx, gateway.provider, report.event_id, token, Ok(())).await?;
+    let effect = effect(&payment, report, &step);
+    let status = effect
+        .as_ref()
+        .map_or(payment.status, |(status, _)| *status);
+    // The effects and the ledger's finish in one statement: one round trip once the row is
+    // locked.
+    let finished = match effect {
+        None => {
+            webhook_ledger::finish(&mut *tx, gateway.provider, report.event_id, token, Ok(()))
+                .await?
+        }
+        Some((status, effect)) => {
+            sqlx::query_scalar!(
+                r#"select public.finish_webhook_event(($7::text)::public.payment_provider, $8, $9, true, null) as "finished!"
+                   from public.settle_payment($1, ($2::text)::public.payment_status, $3, $4, $5, $6)"#,
+                payment.id,
+                status.as_db(),
+                gateway.payment_type,
+                effect.gateway_metadata,
+                effect.action.as_str(),
+                effect.audit_metadata,
+                gateway.provider.as_db(),
+                report.event_id,
+                token,
+            )
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
     if !finished {
         // Our claim went stale and another delivery took the event over: it applies it.
         tx.rollback().await?;
@@ -194,32 +217,24 @@ async fn apply(pool: &PgPool, report: &Report<'_>, token: Uuid) -> Result<Settle
     })
 }
 
-/// Moves the payment as `step` says, with its subscription and audit entries.
-async fn apply_transition(
-    tx: &mut Transaction<'_, Postgres>,
+/// What a transition writes: the payment's new status, what is merged into its gateway
+/// metadata, and its audit entry (`public.settle_payment` writes them, and for PAID grants
+/// the month and queues the receipt).
+struct Effect {
+    gateway_metadata: Value,
+    action: AuditAction,
+    audit_metadata: Value,
+}
+
+/// `None` for a report that changes nothing.
+fn effect(
     payment: &PaymentRow,
     report: &Report<'_>,
     step: &Transition,
-) -> Result<PaymentStatus, sqlx::Error> {
+) -> Option<(PaymentStatus, Effect)> {
     let gateway = report.report;
-    let system = AuditContext::default();
-    let audit_metadata = |extra: Value| {
-        let mut metadata = json!({
-            "order_id": gateway.order_id,
-            "provider": gateway.provider.as_db(),
-            "plan": payment.plan.as_db(),
-            "amount": payment.amount,
-            "gateway_status": gateway.status_word,
-            "source": report.source,
-        });
-        if let (Some(into), Value::Object(extra)) = (metadata.as_object_mut(), extra) {
-            into.extend(extra);
-        }
-        metadata
-    };
-    let payment_id = payment.id.to_string();
     let (status, action, extra): (PaymentStatus, AuditAction, Value) = match step {
-        Transition::Keep(_) => return Ok(payment.status),
+        Transition::Keep(_) => return None,
         Transition::Pay => (PaymentStatus::Paid, AuditAction::PaymentSuccess, json!({})),
         Transition::Fail(reason) => (
             PaymentStatus::Failed,
@@ -237,47 +252,32 @@ async fn apply_transition(
             json!({ "needs_review": true }),
         ),
     };
-    let mut metadata = gateway.details.clone();
-    if let (Some(into), Transition::Fail(reason)) = (metadata.as_object_mut(), step) {
+    let mut audit_metadata = json!({
+        "order_id": gateway.order_id,
+        "provider": gateway.provider.as_db(),
+        "plan": payment.plan.as_db(),
+        "amount": payment.amount,
+        "gateway_status": gateway.status_word,
+        "source": report.source,
+    });
+    if let (Some(into), Value::Object(extra)) = (audit_metadata.as_object_mut(), extra) {
+        into.extend(extra);
+    }
+    let mut gateway_metadata = gateway.details.clone();
+    if let (Some(into), Transition::Fail(reason)) = (gateway_metadata.as_object_mut(), step) {
         into.insert("failure_reason".into(), reason.clone().into());
     }
-    if let (Some(into), Transition::Refund) = (metadata.as_object_mut(), step) {
+    if let (Some(into), Transition::Refund) = (gateway_metadata.as_object_mut(), step) {
         into.insert("needs_review".into(), true.into());
     }
-    sqlx::query!(
-        r#"update public.payments
-           set status = ($2::text)::public.payment_status,
-               paid_at = case when ($2::text) = 'PAID' then now() else paid_at end,
-               payment_type = coalesce($3, payment_type),
-               gateway_metadata = gateway_metadata || $4
-           where id = $1"#,
-        payment.id,
-        status.as_db(),
-        gateway.payment_type,
-        metadata,
-    )
-    .execute(&mut **tx)
-    .await?;
-    audit::record(
-        &mut **tx,
-        &system,
-        AuditEntry {
+    Some((
+        status,
+        Effect {
+            gateway_metadata,
             action,
-            target_type: "payment",
-            target_id: &payment_id,
-            metadata: audit_metadata(extra),
+            audit_metadata,
         },
-    )
-    .await?;
-    if let (Transition::Pay, Some(user_id)) = (step, payment.user_id) {
-        subscriptions::grant_month(tx, user_id, payment.plan, payment.id, &system).await?;
-        // The receipt commits with the payment (once per payment, however often it is
-        // reported), stating the period just granted.
-        crate::mail::outbox::enqueue_invoice(&mut **tx, payment.id).await?;
-    }
-    // The order pages watching this payment hear of it from the status trigger
-    // (`payments_announce_status_change`) when this commits.
-    Ok(status)
+    ))
 }
 
 /// The ledger key of a report that arrived without a delivery id of its own (a status

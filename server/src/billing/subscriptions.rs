@@ -6,7 +6,7 @@
 
 use app::domain::Plan;
 use serde_json::json;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -38,98 +38,6 @@ pub async fn of_user(pool: &PgPool, user: Uuid) -> Result<Option<Subscription>, 
             cancel_at_period_end: row.cancel_at_period_end,
         })
     }))
-}
-
-/// A paid month of `plan` for `user`, by the rules above, audited `subscription.changed`. Run
-/// in the transaction that marks `payment` PAID.
-pub async fn grant_month(
-    tx: &mut Transaction<'_, Postgres>,
-    user: Uuid,
-    plan: Plan,
-    payment: Uuid,
-    context: &AuditContext<'_>,
-) -> Result<(), sqlx::Error> {
-    let before = sqlx::query!(
-        r#"select id, plan::text as "plan!", current_period_end,
-                  (plan = ($2::text)::public.subscription_plan and status = 'active'
-                   and current_period_end > now()) as "extends!"
-           from public.subscriptions where user_id = $1 for update"#,
-        user,
-        plan.as_db(),
-    )
-    .fetch_optional(&mut **tx)
-    .await?;
-    let (subscription, period_end, from, how) = match before {
-        // An account made before the sign-up trigger existed: give it its row now.
-        None => {
-            let made = sqlx::query!(
-                r#"insert into public.subscriptions (user_id, plan, status, current_period_start, current_period_end)
-                   values ($1, ($2::text)::public.subscription_plan, 'active', now(), now() + interval '1 month')
-                   returning id, current_period_end"#,
-                user,
-                plan.as_db(),
-            )
-            .fetch_one(&mut **tx)
-            .await?;
-            (made.id, made.current_period_end, None, "started")
-        }
-        Some(before) => {
-            let period_end = sqlx::query_scalar!(
-                r#"update public.subscriptions
-                   set plan = ($2::text)::public.subscription_plan,
-                       status = 'active',
-                       current_period_start = case when $3 then current_period_start else now() end,
-                       current_period_end = case when $3 then current_period_end + interval '1 month'
-                                                 else now() + interval '1 month' end,
-                       cancel_at_period_end = false,
-                       canceled_at = null
-                   where id = $1
-                   returning current_period_end"#,
-                before.id,
-                plan.as_db(),
-                before.extends,
-            )
-            .fetch_one(&mut **tx)
-            .await?;
-            let how = if before.extends {
-                "extended"
-            } else {
-                "started"
-            };
-            (
-                before.id,
-                period_end,
-                Some((before.plan, before.current_period_end)),
-                how,
-            )
-        }
-    };
-    sqlx::query!(
-        "update public.payments set subscription_id = $2 where id = $1 and subscription_id is null",
-        payment,
-        subscription
-    )
-    .execute(&mut **tx)
-    .await?;
-    audit::record(
-        &mut **tx,
-        context,
-        AuditEntry {
-            action: AuditAction::SubscriptionChanged,
-            target_type: "subscription",
-            target_id: &user.to_string(),
-            metadata: json!({
-                "from_plan": from.as_ref().map(|(plan, _)| plan),
-                "from_period_end": from.and_then(|(_, end)| end).map(|end| end.unix_timestamp()),
-                "to_plan": plan.as_db(),
-                "to_period_end": period_end.map(|end| end.unix_timestamp()),
-                "how": how,
-                "payment_id": payment,
-            }),
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// Why a cancel or resume did nothing.

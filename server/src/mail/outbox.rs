@@ -5,8 +5,8 @@
 //! Two ways in:
 //! - [`enqueue`] a message the caller rendered ([`templates`](super::templates)) — the waitlist
 //!   and contact routes, which know the visitor's language;
-//! - one SQL statement that stores a template's facts instead ([`enqueue_invoice`],
-//!   [`enqueue_welcome`], [`enqueue_renewal_reminders`]); the worker renders them
+//! - one SQL statement that stores a template's facts instead ([`enqueue_welcome`],
+//!   [`enqueue_renewal_reminders`], and the receipt in `public.settle_payment`); the worker renders them
 //!   ([`render_facts`]) in the recipient's language, or the server's default when they never
 //!   chose one.
 //!
@@ -124,37 +124,10 @@ pub async fn enqueue(
 }
 
 // The statements below write a template's facts as `payload`, which [`render_facts`] reads:
-// the two sides of one contract, kept in this file. Addresses the outbox would refuse (its
+// the two sides of one contract, kept in this file (but for the receipt's, which
+// `public.settle_payment` queues in the database as it grants the month paid for). Addresses the outbox would refuse (its
 // `mail_outbox_recipient_format` check) are skipped rather than failing the caller's
 // transaction: a settlement must never roll back over a receipt.
-
-/// Queues the receipt for `payment`, which must be PAID, to its buyer: run it in the
-/// transaction that marks it paid (after the subscription is granted, whose new period end the
-/// receipt states). Whether it was queued (not before, and the buyer has an address).
-pub async fn enqueue_invoice(db: impl PgExecutor<'_>, payment: Uuid) -> Result<bool, sqlx::Error> {
-    let queued = sqlx::query!(
-        r#"insert into public.mail_outbox (kind, recipient, locale, payload, dedupe_key)
-           select 'invoice', u.email, pr.locale,
-                  jsonb_build_object(
-                    'plan', p.plan::text,
-                    'amount', p.amount,
-                    'order_id', p.external_id,
-                    'paid_at', extract(epoch from p.paid_at)::bigint,
-                    'period_end', extract(epoch from s.current_period_end)::bigint),
-                  'invoice:' || p.id::text
-           from public.payments p
-           join auth.users u on u.id = p.user_id
-           left join public.profiles pr on pr.id = p.user_id
-           left join public.subscriptions s on s.id = p.subscription_id
-           where p.id = $1 and p.status = 'PAID' and p.paid_at is not null
-             and u.email ~ '^[^@[:space:]]+@[^@[:space:]]+$' and char_length(u.email) <= 254
-           on conflict (dedupe_key) do nothing"#,
-        payment,
-    )
-    .execute(db)
-    .await?;
-    Ok(queued.rows_affected() == 1)
-}
 
 /// Accounts older than this get no welcome: they were made before the welcome existed (a
 /// project adopting Kilat's outbox), and a welcome on their next sign-in would be noise.

@@ -286,7 +286,8 @@ impl MailWorker {
     }
 
     /// Pending mail queued longer ago than the bound goes `dead` unsent (a message whose lease
-    /// ran out, or that waited out an outage of every instance).
+    /// ran out, or that waited out an outage of every instance). A message an admin put back in
+    /// the queue counts from then (`requeued_at`, see `admin::outbox::retry`).
     async fn give_up_expired(&self) -> Result<u32, sqlx::Error> {
         let expired = sqlx::query!(
             r#"update public.mail_outbox
@@ -294,7 +295,7 @@ impl MailWorker {
                    last_error = left('gave up: still unsent ' || $2 || ' after it was queued'
                                      || coalesce(' (last error: ' || last_error || ')', ''), $3)
                where status = 'pending' and next_attempt_at <= now()
-                 and created_at <= now() - make_interval(secs => $1::double precision)
+                 and coalesce(requeued_at, created_at) <= now() - make_interval(secs => $1::double precision)
                returning id, kind, attempts"#,
             self.policy.give_up_after.as_secs_f64(),
             describe(self.policy.give_up_after),
@@ -450,10 +451,10 @@ impl MailWorker {
             r#"update public.mail_outbox
                set last_error = $3,
                    next_attempt_at = now() + make_interval(secs => $5::double precision),
-                   status = case when $4 or created_at + make_interval(secs => $6::double precision)
+                   status = case when $4 or coalesce(requeued_at, created_at) + make_interval(secs => $6::double precision)
                                             <= now() + make_interval(secs => $5::double precision)
                                  then 'dead' else 'pending' end,
-                   dead_at = case when $4 or created_at + make_interval(secs => $6::double precision)
+                   dead_at = case when $4 or coalesce(requeued_at, created_at) + make_interval(secs => $6::double precision)
                                              <= now() + make_interval(secs => $5::double precision)
                                   then now() end
                where id = $1 and attempts = $2 and status = 'pending'

@@ -218,6 +218,11 @@ const CONTACT: Setting = Setting {
     default: Quota::new(5, 3600),
 };
 
+const ADMIN_EXPORT: Setting = Setting {
+    env: "RATE_LIMIT_ADMIN_EXPORT",
+    default: Quota::new(30, 3600),
+};
+
 const AI_FREE: Setting = Setting {
     env: "RATE_LIMIT_AI_FREE",
     default: Quota::new(10, 5 * 60),
@@ -261,6 +266,8 @@ pub struct RateLimitSettings {
     pub waitlist: Quota,
     /// Contact messages, per address (each keeps the message and queues a mail).
     pub contact: Quota,
+    /// Admin CSV exports (audit trail, waitlist), per admin: each streams a whole table.
+    pub admin_export: Quota,
     /// AI answers per user, by plan (FREE, BASIC, PRO, ULTIMATE): each calls a paid provider.
     pub ai: [Quota; 4],
 }
@@ -280,6 +287,7 @@ impl Default for RateLimitSettings {
             order_status: ORDER_STATUS.default,
             waitlist: WAITLIST.default,
             contact: CONTACT.default,
+            admin_export: ADMIN_EXPORT.default,
             ai: [
                 AI_FREE.default,
                 AI_BASIC.default,
@@ -292,7 +300,7 @@ impl Default for RateLimitSettings {
 
 impl RateLimitSettings {
     /// Every variable this part of the configuration reads.
-    pub const VARIABLES: [&'static str; 16] = [
+    pub const VARIABLES: [&'static str; 17] = [
         "RATE_LIMIT_STORE",
         SIGN_IN.env,
         SIGN_IN_PER_IP.env,
@@ -305,6 +313,7 @@ impl RateLimitSettings {
         ORDER_STATUS.env,
         WAITLIST.env,
         CONTACT.env,
+        ADMIN_EXPORT.env,
         AI_FREE.env,
         AI_BASIC.env,
         AI_PRO.env,
@@ -347,6 +356,7 @@ impl RateLimitSettings {
             order_status: quota(ORDER_STATUS),
             waitlist: quota(WAITLIST),
             contact: quota(CONTACT),
+            admin_export: quota(ADMIN_EXPORT),
             ai: [
                 quota(AI_FREE),
                 quota(AI_BASIC),

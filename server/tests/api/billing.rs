@@ -226,6 +226,21 @@ async fn upgrading_to_pro_through_the_midtrans_twin_grants_a_month_once() {
         extended.unwrap() > left.unwrap() + MONTH_SECS,
         "{extended:?} vs {left:?}"
     );
+    // The trail says how each grant went, each naming its payment.
+    let grants: Vec<Value> = sqlx::query_scalar(
+        "select metadata from public.audit_logs where action = 'subscription.changed' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(grants.len(), 2);
+    assert_eq!(grants[0]["from_plan"], "FREE");
+    assert_eq!(grants[0]["how"], "started");
+    assert_eq!(grants[0]["payment_id"], first.payment.to_string());
+    assert_eq!(grants[1]["from_plan"], "PRO");
+    assert_eq!(grants[1]["how"], "extended");
+    assert_eq!(grants[1]["from_period_end"], grants[0]["to_period_end"]);
+    assert_eq!(grants[1]["payment_id"], renewal.payment.to_string());
 }
 
 #[tokio::test]

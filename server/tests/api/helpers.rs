@@ -185,8 +185,8 @@ impl TestDb {
     /// it a profile, a FREE subscription and the member role).
     pub async fn add_user(&self, email: &str) -> uuid::Uuid {
         sqlx::query_scalar(
-            "insert into auth.users (id, email, aud, role)
-             values (gen_random_uuid(), $1, 'authenticated', 'authenticated') returning id",
+            "insert into auth.users (id, email, aud, role, created_at)
+             values (gen_random_uuid(), $1, 'authenticated', 'authenticated', now()) returning id",
         )
         .bind(email)
         .fetch_one(&self.pool)

@@ -3,6 +3,10 @@
 mod account_settings;
 mod admin_area;
 mod admin_bootstrap;
+mod admin_overview;
+mod admin_payments;
+mod admin_people;
+mod admin_records;
 mod ai;
 mod auth_messages;
 mod auth_twin;

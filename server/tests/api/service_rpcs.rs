@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use app::domain::{AppRole, PaymentProvider};
 use kilat_server::{
-    admin::metrics::dashboard_metrics,
+    admin::metrics::{dashboard_metrics, months},
     auth::roles::{RequestedBy, RoleChangeError, is_admin, set_user_role},
     billing::webhook_ledger::{self, Claim, Delivery},
     ratelimit,
@@ -168,13 +168,40 @@ async fn a_rate_limit_counts_down_then_refuses() {
 async fn dashboard_metrics_count_paid_revenue_and_active_plans() {
     let db = TestDb::migrated().await;
     let ana = db.add_user("ana@kilat.id").await;
-    sqlx::query("insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at) values ($1, 'PRO', 99000, 'MIDTRANS', 'KK-a', 'PAID', now()), ($1, 'BASIC', 49000, 'MIDTRANS', 'KK-b', 'FAILED', null)")
-        .bind(ana)
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let metrics = dashboard_metrics(&db.pool).await.unwrap();
-    assert_eq!(metrics.revenue_idr, 99_000);
-    assert_eq!(metrics.paid_payments, 1);
+    sqlx::query(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at) values
+           ($1, 'PRO', 99000, 'MIDTRANS', 'KK-a', 'PAID', now()),
+           ($1, 'BASIC', 49000, 'MIDTRANS', 'KK-b', 'FAILED', null),
+           ($1, 'PRO', 99000, 'DOKU', 'KK-c', 'PAID',
+            (date_trunc('month', now() at time zone 'Asia/Jakarta') - interval '2 months' + interval '10 days')
+              at time zone 'Asia/Jakarta')",
+    )
+    .bind(ana)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let metrics = dashboard_metrics(&db.pool, "Asia/Jakarta").await.unwrap();
+    assert_eq!(metrics.revenue_idr, 198_000);
+    assert_eq!(metrics.revenue_this_month_idr, 99_000);
+    assert_eq!(metrics.paid_payments, 2);
     assert_eq!(metrics.active_free, 1, "the new user's FREE subscription");
+
+    let months = months(&db.pool, "Asia/Jakarta", 12).await.unwrap();
+    assert_eq!(months.len(), 12, "every month, empty ones too");
+    let this = &months[11];
+    assert_eq!(
+        (this.signups, this.paying_users, this.revenue_idr),
+        (1, 1, 99_000)
+    );
+    let earlier = &months[9];
+    assert_eq!(
+        (earlier.signups, earlier.paying_users, earlier.revenue_idr),
+        (0, 1, 99_000)
+    );
+    assert!(months.iter().all(|month| month.starts.ends_with("-01")));
+    assert!(
+        months
+            .windows(2)
+            .all(|pair| pair[0].starts < pair[1].starts)
+    );
 }

@@ -1,0 +1,369 @@
+//! `/admin/payments` (filtered by status, gateway and plan, paged), `/admin/payments/:id` (the
+//! payment, what the gateway said, every event for its order) and `/admin/webhooks` (the ledger,
+//! by gateway and status; a failed event can be replayed). Server-rendered; the filters are GET
+//! forms and the replay a plain POST form.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href};
+use crate::admin::api::{ReplayWebhook, load_payment, load_payments, load_webhook_events};
+use crate::admin::payments::{
+    PaymentDetail, PaymentFilter, PaymentLine, WebhookEventLine, WebhookFilter,
+};
+use crate::components::form::{Alert, AlertKind, TextLink};
+use crate::components::layout::PageMeta;
+use crate::components::ui::{Card, button_class};
+use crate::domain::{PaymentProvider, PaymentStatus, Plan, WebhookEventStatus};
+use crate::i18n::{Locale, format_date, format_datetime, format_idr, use_locale};
+use crate::pages::billing::StatusBadge;
+use crate::pages::not_found::NotFound;
+use crate::t;
+
+const PAYMENTS_PATH: &str = "/admin/payments";
+const WEBHOOKS_PATH: &str = "/admin/webhooks";
+
+/// A query value read as one of a database enum's labels; anything else is no filter.
+fn chosen<T: std::str::FromStr>(value: Option<String>) -> Option<T> {
+    value.and_then(|value| value.parse().ok())
+}
+
+/// A `<select>` of `options` (their database labels) with an "any" choice first.
+#[component]
+fn FilterSelect(
+    name: &'static str,
+    label: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+    selected: Option<&'static str>,
+) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <label class="text-sm font-medium">
+            {label}
+            <select name=name class=format!("mt-1 {INPUT_CLASS}")>
+                <option value="">{t!(locale, admin.any)}</option>
+                {options.into_iter().map(|(value, text)| view! {
+                    <option value=value selected=Some(value) == selected>{text}</option>
+                }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+fn gateway_name(provider: PaymentProvider) -> &'static str {
+    match provider {
+        PaymentProvider::Midtrans => "Midtrans",
+        PaymentProvider::Doku => "DOKU",
+    }
+}
+
+fn event_status_label(status: WebhookEventStatus, locale: Locale) -> &'static str {
+    match status {
+        WebhookEventStatus::Processing => t!(locale, admin.event_processing),
+        WebhookEventStatus::Processed => t!(locale, admin.event_processed),
+        WebhookEventStatus::Failed => t!(locale, admin.event_failed),
+    }
+}
+
+/// A page's data, its 404, or its failure.
+fn loaded<T>(
+    answer: Result<Option<T>, crate::admin::AdminError>,
+    locale: Locale,
+    view_of: impl FnOnce(T) -> AnyView,
+) -> AnyView {
+    match answer {
+        Ok(Some(value)) => view_of(value),
+        Ok(None) => view! { <NotFound/> }.into_any(),
+        Err(error) => view! {
+            <section class="py-12"><Alert kind=AlertKind::Error>{error.message(locale)}</Alert></section>
+        }
+        .into_any(),
+    }
+}
+
+/// `/admin/payments?status=&provider=&plan=&after=`.
+#[component]
+pub fn AdminPaymentsPage() -> impl IntoView {
+    let locale = use_locale();
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| PaymentFilter {
+            status: chosen(q.get("status")),
+            provider: chosen(q.get("provider")),
+            plan: chosen(q.get("plan")),
+        })
+    };
+    let after = move || query.with(|q| q.get("after"));
+    let payments = Resource::new(
+        move || (filter(), after()),
+        |(filter, after)| load_payments(filter, after),
+    );
+    view! {
+        <PageMeta title=t!(locale, admin.nav_payments)/>
+        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+            {move || payments.get().map(|answer| loaded(answer, locale, |page| {
+                let filter = filter();
+                let href = |after: &str| list_href(PAYMENTS_PATH, &[
+                    ("status", filter.status.map_or("", |s| s.as_db())),
+                    ("provider", filter.provider.map_or("", |p| p.as_db())),
+                    ("plan", filter.plan.map_or("", |p| p.as_db())),
+                    ("after", after),
+                ]);
+                view! {
+                    <section class="py-12">
+                        <AdminNav current=AdminSection::Payments/>
+                        <h1 class="text-3xl font-bold tracking-tight">{t!(locale, admin.nav_payments)}</h1>
+                        <p class="mt-2 text-slate-600 dark:text-slate-300">{t!(locale, admin.payments_lead)}</p>
+                        <form method="get" action=PAYMENTS_PATH class="mt-6 grid max-w-3xl grid-cols-2 items-end gap-3 sm:grid-cols-4" data-testid="payment-filters">
+                            <FilterSelect name="status" label=t!(locale, admin.status)
+                                options=PaymentStatus::ALL.iter().map(|s| (s.as_db(), s.as_db())).collect()
+                                selected=filter.status.map(|s| s.as_db())/>
+                            <FilterSelect name="provider" label=t!(locale, admin.gateway)
+                                options=PaymentProvider::ALL.iter().map(|p| (p.as_db(), gateway_name(*p))).collect()
+                                selected=filter.provider.map(|p| p.as_db())/>
+                            <FilterSelect name="plan" label=t!(locale, admin.plan)
+                                options=Plan::PAID.iter().map(|p| (p.as_db(), p.name())).collect()
+                                selected=filter.plan.map(|p| p.as_db())/>
+                            <button type="submit" class=button_class(true)>{t!(locale, admin.filter_button)}</button>
+                        </form>
+                        <PaymentsTable payments=page.items/>
+                        <nav class="mt-4 flex gap-6 text-sm">
+                            {after().map(|_| view! { <TextLink href=href("")>{t!(locale, admin.first_page)}</TextLink> })}
+                            {page.next.map(|next| view! {
+                                <span data-testid="payments-next"><TextLink href=href(&next)>{t!(locale, admin.next_page)}</TextLink></span>
+                            })}
+                        </nav>
+                    </section>
+                }.into_any()
+            }))}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PaymentsTable(payments: Vec<PaymentLine>) -> impl IntoView {
+    let locale = use_locale();
+    if payments.is_empty() {
+        return view! { <p class="mt-8 text-slate-600 dark:text-slate-300">{t!(locale, admin.no_payments)}</p> }
+            .into_any();
+    }
+    view! {
+        <div class="mt-8 overflow-x-auto">
+            <table class="w-full text-left text-sm" data-testid="payments">
+                <thead class="text-slate-500 dark:text-slate-400">
+                    <tr>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.date)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.order)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.customer)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.gateway)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.plan)}</th>
+                        <th scope="col" class=format!("{TABLE_HEAD} text-right")>{t!(locale, admin.amount)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.status)}</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                    {payments.into_iter().map(|payment| view! {
+                        <tr>
+                            <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
+                            <td class=format!("{CELL} font-mono text-xs")>
+                                <TextLink href=format!("{PAYMENTS_PATH}/{}", payment.id)>{payment.order_id}</TextLink>
+                            </td>
+                            <td class=CELL>{payment.email.unwrap_or_default()}</td>
+                            <td class=CELL>{gateway_name(payment.provider)}</td>
+                            <td class=CELL>{payment.plan.name()}</td>
+                            <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
+                            <td class=CELL><StatusBadge status=payment.status/></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// `/admin/payments/:id`.
+#[component]
+pub fn AdminPaymentPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_params_map();
+    let payment = Resource::new(
+        move || params.with(|p| p.get("id").unwrap_or_default()),
+        load_payment,
+    );
+    view! {
+        <PageMeta title=t!(locale, admin.payment_title)/>
+        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+            {move || payment.get().map(|answer| loaded(answer, locale, |detail| {
+                view! { <PaymentView detail/> }.into_any()
+            }))}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PaymentView(detail: PaymentDetail) -> impl IntoView {
+    let locale = use_locale();
+    let payment = detail.payment;
+    let dash = || "—".to_string();
+    view! {
+        <section class="py-12" data-testid="payment">
+            <AdminNav current=AdminSection::Payments/>
+            <TextLink href=PAYMENTS_PATH>{t!(locale, admin.back_to_payments)}</TextLink>
+            <h1 class="mt-6 font-mono text-2xl font-bold tracking-tight">{payment.order_id.clone()}</h1>
+            <Card class="mt-6">
+                <dl class="grid grid-cols-2 gap-y-3 text-sm sm:grid-cols-4">
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.status)}</dt>
+                    <dd><StatusBadge status=payment.status/></dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.amount)}</dt>
+                    <dd class="font-medium">{format_idr(payment.amount, locale)}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.plan)}</dt>
+                    <dd class="font-medium">{payment.plan.name()}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.gateway)}</dt>
+                    <dd class="font-medium">{gateway_name(payment.provider)}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.customer)}</dt>
+                    <dd class="font-medium">
+                        {match (payment.user_id, payment.email) {
+                            (Some(id), email) => view! { <TextLink href=format!("/admin/users/{id}")>{email.unwrap_or(id)}</TextLink> }.into_any(),
+                            (None, _) => dash().into_any(),
+                        }}
+                    </dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.date)}</dt>
+                    <dd class="font-medium">{format_datetime(payment.created_at, locale)}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.paid_at)}</dt>
+                    <dd class="font-medium">{payment.paid_at.map_or_else(dash, |at| format_datetime(at, locale))}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.expires)}</dt>
+                    <dd class="font-medium">{detail.expires_at.map_or_else(dash, |at| format_datetime(at, locale))}</dd>
+                    <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.payment_type)}</dt>
+                    <dd class="font-medium">{detail.payment_type.unwrap_or_else(dash)}</dd>
+                </dl>
+            </Card>
+            <Card class="mt-6">
+                <h2 class="font-semibold">{t!(locale, admin.gateway_data)}</h2>
+                <pre class="mt-3 overflow-x-auto rounded bg-slate-100 p-3 text-xs dark:bg-slate-950" data-testid="gateway-metadata">{detail.gateway_metadata}</pre>
+            </Card>
+            <Card class="mt-6">
+                <h2 class="font-semibold">{t!(locale, admin.events_title)}</h2>
+                {if detail.events.is_empty() {
+                    view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-300">{t!(locale, admin.no_events)}</p> }.into_any()
+                } else {
+                    view! { <EventsTable events=detail.events/> }.into_any()
+                }}
+            </Card>
+        </section>
+    }
+}
+
+/// `/admin/webhooks?provider=&status=&after=`.
+#[component]
+pub fn AdminWebhooksPage() -> impl IntoView {
+    let locale = use_locale();
+    let query = use_query_map();
+    let filter = move || {
+        query.with(|q| WebhookFilter {
+            provider: chosen(q.get("provider")),
+            status: chosen(q.get("status")),
+        })
+    };
+    let after = move || query.with(|q| q.get("after"));
+    let events = Resource::new(
+        move || (filter(), after()),
+        |(filter, after)| load_webhook_events(filter, after),
+    );
+    view! {
+        <PageMeta title=t!(locale, admin.webhooks_title)/>
+        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+            {move || events.get().map(|answer| loaded(answer, locale, |page| {
+                let filter = filter();
+                let href = |after: &str| list_href(WEBHOOKS_PATH, &[
+                    ("provider", filter.provider.map_or("", |p| p.as_db())),
+                    ("status", filter.status.map_or("", |s| s.as_db())),
+                    ("after", after),
+                ]);
+                view! {
+                    <section class="py-12">
+                        <AdminNav current=AdminSection::Webhooks/>
+                        <h1 class="text-3xl font-bold tracking-tight">{t!(locale, admin.webhooks_title)}</h1>
+                        <p class="mt-2 max-w-3xl text-slate-600 dark:text-slate-300">{t!(locale, admin.webhooks_lead)}</p>
+                        <form method="get" action=WEBHOOKS_PATH class="mt-6 grid max-w-xl grid-cols-3 items-end gap-3" data-testid="webhook-filters">
+                            <FilterSelect name="provider" label=t!(locale, admin.gateway)
+                                options=PaymentProvider::ALL.iter().map(|p| (p.as_db(), gateway_name(*p))).collect()
+                                selected=filter.provider.map(|p| p.as_db())/>
+                            <FilterSelect name="status" label=t!(locale, admin.status)
+                                options=WebhookEventStatus::ALL.iter().map(|s| (s.as_db(), event_status_label(*s, locale))).collect()
+                                selected=filter.status.map(|s| s.as_db())/>
+                            <button type="submit" class=button_class(true)>{t!(locale, admin.filter_button)}</button>
+                        </form>
+                        {if page.items.is_empty() {
+                            view! { <p class="mt-8 text-slate-600 dark:text-slate-300">{t!(locale, admin.no_events)}</p> }.into_any()
+                        } else {
+                            view! { <div class="mt-8"><EventsTable events=page.items/></div> }.into_any()
+                        }}
+                        <nav class="mt-4 flex gap-6 text-sm">
+                            {after().map(|_| view! { <TextLink href=href("")>{t!(locale, admin.first_page)}</TextLink> })}
+                            {page.next.map(|next| view! {
+                                <span data-testid="webhooks-next"><TextLink href=href(&next)>{t!(locale, admin.next_page)}</TextLink></span>
+                            })}
+                        </nav>
+                    </section>
+                }.into_any()
+            }))}
+        </Suspense>
+    }
+}
+
+/// Ledger entries, each with its payload folded under it and, when failed, a replay button.
+#[component]
+fn EventsTable(events: Vec<WebhookEventLine>) -> impl IntoView {
+    let locale = use_locale();
+    let refused = admin_error_for::<ReplayWebhook>().map(|error| error.message(locale));
+    view! {
+        {refused.map(|message| view! { <Alert kind=AlertKind::Error testid="replay-error">{message}</Alert> })}
+        <div class="mt-3 overflow-x-auto">
+            <table class="w-full text-left text-sm" data-testid="webhook-events">
+                <thead class="text-slate-500 dark:text-slate-400">
+                    <tr>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.received)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.event)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.status)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.attempts)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.last_error)}</th>
+                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.payload)}</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                    {events.into_iter().map(|event| view! {
+                        <tr data-testid="webhook-event" data-status=event.status.as_db()>
+                            <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(event.received_at, locale)}</td>
+                            <td class=format!("{CELL} font-mono text-xs")>
+                                <span class="block">{gateway_name(event.provider)}" · "{event.event_type}</span>
+                                {match event.payment_id {
+                                    Some(payment) => view! { <TextLink href=format!("{PAYMENTS_PATH}/{payment}")>{event.event_id}</TextLink> }.into_any(),
+                                    None => event.event_id.into_any(),
+                                }}
+                            </td>
+                            <td class=CELL>{event_status_label(event.status, locale)}</td>
+                            <td class=CELL>{event.attempts}</td>
+                            <td class=format!("{CELL} max-w-xs break-words text-xs")>{event.last_error.unwrap_or_default()}</td>
+                            <td class=CELL>
+                                <details>
+                                    <summary class="cursor-pointer text-slate-500 dark:text-slate-400">{t!(locale, admin.payload)}</summary>
+                                    <pre class="mt-2 max-w-lg overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-950">{event.payload}</pre>
+                                </details>
+                                {event.replayable.then(|| view! {
+                                    <form method="post" action=ReplayWebhook::url() class="mt-2">
+                                        <input type="hidden" name="id" value=event.id.clone()/>
+                                        <button type="submit" class=button_class(false) title=t!(locale, admin.replay_hint) data-testid="replay">
+                                            {t!(locale, admin.replay)}
+                                        </button>
+                                    </form>
+                                })}
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
