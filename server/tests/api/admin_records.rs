@@ -7,9 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use app::admin::{
     AdminError, PAGE_SIZE,
-    records::{
-        AiUsageReport, AuditFilter, MailRetry, MailStatus, WAITLIST_CSV_PATH,
-    },
+    records::{AiUsageReport, AuditFilter, MailRetry, MailStatus, WAITLIST_CSV_PATH},
     records_api::{LoadAiUsage, LoadAuditTrail, LoadMailOutbox, LoadWaitlist, RetryMail},
 };
 use app::domain::Plan;
@@ -189,7 +187,12 @@ async fn the_audit_trail_filters_by_actor_action_target_and_whole_days_in_jakart
         [e3]
     );
     assert_eq!(
-        shown(pool, &admin, &[("from", "2026-12-04"), ("to", "2026-12-04")]).await,
+        shown(
+            pool,
+            &admin,
+            &[("from", "2026-12-04"), ("to", "2026-12-04")]
+        )
+        .await,
         [e3, e1],
         "4 December in Jakarta: 17:00 UTC the day before until 17:00 UTC"
     );
@@ -216,14 +219,24 @@ async fn the_audit_trail_filters_by_actor_action_target_and_whole_days_in_jakart
     );
 
     // Every field of an entry comes back.
-    let page = audit_trail::list(pool, &admin, ZONE, &filter(&[("target", "payment:KK-1")]), None)
-        .await
-        .unwrap();
+    let page = audit_trail::list(
+        pool,
+        &admin,
+        ZONE,
+        &filter(&[("target", "payment:KK-1")]),
+        None,
+    )
+    .await
+    .unwrap();
     let first = &page.items[0];
     assert_eq!(first.actor_id.as_deref(), Some(ana.to_string().as_str()));
     assert_eq!(first.actor_email.as_deref(), Some("Ana@Kilat.ID"));
     assert_eq!(first.ip.as_deref(), Some("203.0.113.7"));
-    assert!(first.metadata.contains("\"note\": \"x\""), "{}", first.metadata);
+    assert!(
+        first.metadata.contains("\"note\": \"x\""),
+        "{}",
+        first.metadata
+    );
     assert_eq!(first.at, 1_796_319_000, "2026-12-03T17:30:00Z");
     assert_eq!(page.next, None);
 
@@ -318,14 +331,22 @@ async fn a_cursor_the_server_did_not_make_is_refused_as_a_bad_request() {
     let admin = admin_in(&db, "boss@kilat.id").await;
     for garbage in ["garbage", "1.x", "99999999999999999999999.1", "..", "1.2.3"] {
         assert_eq!(
-            audit_trail::list(&db.pool, &admin, ZONE, &AuditFilter::default(), Some(garbage))
-                .await
-                .err(),
+            audit_trail::list(
+                &db.pool,
+                &admin,
+                ZONE,
+                &AuditFilter::default(),
+                Some(garbage)
+            )
+            .await
+            .err(),
             Some(AdminError::BadRequest),
             "{garbage}"
         );
         assert_eq!(
-            waitlist::list(&db.pool, &admin, "", Some(garbage)).await.err(),
+            waitlist::list(&db.pool, &admin, "", Some(garbage))
+                .await
+                .err(),
             Some(AdminError::BadRequest)
         );
         assert_eq!(
@@ -411,10 +432,22 @@ async fn the_waitlist_pages_newest_first_counts_everyone_and_finds_part_of_an_ad
     let emails: Vec<&str> = found.page.items.iter().map(|e| e.email.as_str()).collect();
     assert_eq!(
         emails,
-        ["fan10@Kilat.ID", "fan20@Kilat.ID", "fan30@Kilat.ID", "fan40@Kilat.ID", "fan50@Kilat.ID", "fan60@Kilat.ID", "fan70@Kilat.ID"]
+        [
+            "fan10@Kilat.ID",
+            "fan20@Kilat.ID",
+            "fan30@Kilat.ID",
+            "fan40@Kilat.ID",
+            "fan50@Kilat.ID",
+            "fan60@Kilat.ID",
+            "fan70@Kilat.ID"
+        ]
     );
     let underscore = waitlist::list(&db.pool, &admin, "r_s", None).await.unwrap();
-    assert_eq!(underscore.page.items.len(), 1, "`_` is a letter, not a wildcard");
+    assert_eq!(
+        underscore.page.items.len(),
+        1,
+        "`_` is a letter, not a wildcard"
+    );
     let none = waitlist::list(&db.pool, &admin, "%", None).await.unwrap();
     assert!(none.page.items.is_empty(), "`%` is a letter too");
 }
@@ -541,7 +574,11 @@ async fn csv_exports_quote_what_strangers_typed_and_never_let_a_spreadsheet_run_
             "user_agent"
         ]
     );
-    assert_eq!(records.len(), 2, "the filter holds in the export: {records:?}");
+    assert_eq!(
+        records.len(),
+        2,
+        "the filter holds in the export: {records:?}"
+    );
     let row = &records[1];
     assert_eq!(row[1], "2026-12-04T03:00:00.000000Z");
     assert_eq!(row[2], "", "no actor id");
@@ -621,7 +658,11 @@ async fn a_hundred_thousand_signups_export_complete_and_streamed() {
     let lines: Vec<&str> = text.split_terminator("\r\n").collect();
     assert_eq!(lines.len(), 100_001, "the header and every signup");
     assert_eq!(lines[0], "joined_at,email,name,source");
-    assert!(lines[1].ends_with(",person1@kilat.test,Person 1,seed"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(",person1@kilat.test,Person 1,seed"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[100_000].contains(",person100000@kilat.test,"));
     let emails: HashSet<&str> = lines[1..]
         .iter()
@@ -656,12 +697,19 @@ async fn records_answer_404_to_anonymous_and_members_and_200_to_admins() {
             let answer = browser.get(path).await;
             assert_eq!(answer.status(), 404, "{who} {path}");
             let body = answer.text().await.unwrap();
-            assert!(!body.contains("joined_at") && !body.contains("actor_email"), "{body}");
+            assert!(
+                !body.contains("joined_at") && !body.contains("actor_email"),
+                "{body}"
+            );
         }
         assert_eq!(status_of(&owner, path).await, 200, "admin {path}");
     }
     for (path, body) in calls {
-        assert_eq!(call_status(&anonymous, path, body).await, 404, "anonymous {path}");
+        assert_eq!(
+            call_status(&anonymous, path, body).await,
+            404,
+            "anonymous {path}"
+        );
         assert_eq!(call_status(&member, path, body).await, 404, "member {path}");
         assert_eq!(call_status(&owner, path, body).await, 200, "admin {path}");
     }
@@ -746,12 +794,17 @@ async fn retrying_a_dead_mail_requeues_and_audits_it_once_and_a_second_retry_cha
         call_status(&member, RetryMail::PATH, &format!("id={id}")).await,
         404
     );
-    assert_eq!(mail_row(&pool, id).await.status, "dead", "a member changes nothing");
+    assert_eq!(
+        mail_row(&pool, id).await.status,
+        "dead",
+        "a member changes nothing"
+    );
 
-    let owner_id: Uuid = sqlx::query_scalar("select id from auth.users where email = 'owner@kilat.id'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let owner_id: Uuid =
+        sqlx::query_scalar("select id from auth.users where email = 'owner@kilat.id'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let admin = Admin::verify(&pool, owner_id, "owner@kilat.id".into())
         .await
         .unwrap();
@@ -779,7 +832,10 @@ async fn retrying_a_dead_mail_requeues_and_audits_it_once_and_a_second_retry_cha
     .unwrap();
     assert_eq!(audited.len(), 1);
     let (actor, actor_email, metadata) = &audited[0];
-    assert_eq!((*actor, actor_email.as_str()), (Some(owner_id), "owner@kilat.id"));
+    assert_eq!(
+        (*actor, actor_email.as_str()),
+        (Some(owner_id), "owner@kilat.id")
+    );
     assert_eq!(metadata["before"]["status"], "dead");
     assert_eq!(metadata["after"]["status"], "pending");
     assert_eq!(metadata["attempts"], 3);
@@ -818,18 +874,20 @@ async fn retrying_a_dead_mail_requeues_and_audits_it_once_and_a_second_retry_cha
     );
     let after = mail_row(&pool, id).await;
     assert_eq!((after.status.as_str(), after.attempts), ("sent", 4));
-    let audits: i64 = sqlx::query_scalar(
-        "select count(*) from public.audit_logs where action = 'mail.retried'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let audits: i64 =
+        sqlx::query_scalar("select count(*) from public.audit_logs where action = 'mail.retried'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(audits, 1);
     assert_eq!(
         retry_over_http(&owner, &Uuid::new_v4().to_string()).await,
         Some(MailRetry::Missing)
     );
-    assert_eq!(retry_over_http(&owner, "not-an-id").await, Some(MailRetry::Missing));
+    assert_eq!(
+        retry_over_http(&owner, "not-an-id").await,
+        Some(MailRetry::Missing)
+    );
 }
 
 #[tokio::test]
@@ -850,13 +908,15 @@ async fn a_retry_while_a_message_is_pending_changes_nothing_even_when_two_admins
         [MailRetry::NotDead(MailStatus::Pending), MailRetry::Requeued]
     );
     let row = mail_row(&db.pool, id).await;
-    assert_eq!((row.status.as_str(), row.attempts, row.due_now), ("pending", 3, true));
-    let audits: i64 = sqlx::query_scalar(
-        "select count(*) from public.audit_logs where action = 'mail.retried'",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.attempts, row.due_now),
+        ("pending", 3, true)
+    );
+    let audits: i64 =
+        sqlx::query_scalar("select count(*) from public.audit_logs where action = 'mail.retried'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(audits, 1);
 
     let pending = outbox::list(&db.pool, &admin, Some(MailStatus::Pending), None)
@@ -974,7 +1034,9 @@ async fn ai_usage_figures_equal_independent_sql() {
             let d = per_day.entry(day.as_str()).or_default();
             d.0 += tokens;
             d.1 += 1;
-            let m = per_model.entry((provider.as_str(), model.as_str())).or_default();
+            let m = per_model
+                .entry((provider.as_str(), model.as_str()))
+                .or_default();
             m.0 += tokens;
             m.1 += 1;
         }
@@ -1000,7 +1062,11 @@ async fn ai_usage_figures_equal_independent_sql() {
         .collect();
     assert_eq!(shown, models);
     assert_eq!(
-        report.models.iter().find(|m| m.model == "edge").map(|m| m.calls),
+        report
+            .models
+            .iter()
+            .find(|m| m.model == "edge")
+            .map(|m| m.calls),
         Some(1),
         "the window's first microsecond counts, the one before it does not"
     );
