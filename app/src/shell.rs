@@ -11,8 +11,8 @@ use crate::components::theme::THEME_BOOT_SCRIPT;
 use crate::i18n::use_locale;
 use crate::pages::{
     admin::{
-        AdminPage, AdminPaymentPage, AdminPaymentsPage, AdminPeoplePage, AdminPersonPage,
-        AdminWebhooksPage,
+        AdminAiPage, AdminAuditPage, AdminMailPage, AdminPage, AdminPaymentPage, AdminPaymentsPage,
+        AdminPeoplePage, AdminPersonPage, AdminWaitlistPage, AdminWebhooksPage,
     },
     ai::{AiChatPage, AiGeneratePage},
     auth_error::AuthErrorPage,
@@ -133,6 +133,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/payments") view=AdminPaymentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/payments/:id") view=AdminPaymentPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/waitlist") view=AdminWaitlistPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/ai") view=AdminAiPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail") view=AdminMailPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -23,6 +23,7 @@ pub enum AuditAction {
     SubscriptionResumed,
     SubscriptionLapsed,
     MailRetried,
+    DataExported,
     WebhookReplayed,
 }
 
@@ -44,6 +45,7 @@ impl AuditAction {
             AuditAction::SubscriptionResumed => "subscription.resumed",
             AuditAction::SubscriptionLapsed => "subscription.lapsed",
             AuditAction::MailRetried => "mail.retried",
+            AuditAction::DataExported => "data.exported",
             AuditAction::WebhookReplayed => "webhook.replayed",
         }
     }

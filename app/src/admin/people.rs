@@ -44,7 +44,7 @@ pub struct Person {
     /// This month's allowance of the plan in force; `None` is unlimited.
     pub ai_allowance: Option<u64>,
     /// Entries about this person (as actor or as target), newest first, at most 50.
-    pub audit: Vec<AuditLine>,
+    pub audit: Vec<super::records::AuditRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,20 +57,6 @@ pub struct PersonPayment {
     pub status: PaymentStatus,
     pub created_at: i64,
     pub paid_at: Option<i64>,
-}
-
-/// One audit entry as an admin reads it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditLine {
-    pub id: i64,
-    pub at: i64,
-    pub action: String,
-    /// `None`: the system.
-    pub actor_email: Option<String>,
-    pub target_type: Option<String>,
-    pub target_id: Option<String>,
-    /// The entry's details as indented JSON.
-    pub metadata: String,
 }
 
 /// The search as an admin typed it, made safe: trimmed, control characters dropped, at most

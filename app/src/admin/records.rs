@@ -47,7 +47,8 @@ impl AuditFilter {
             .iter()
             .filter_map(|(name, value)| {
                 let value = value.as_deref()?.trim();
-                (!value.is_empty()).then(|| format!("{name}={}", query_escape(value)))
+                (!value.is_empty())
+                    .then(|| format!("{name}={}", crate::components::island::query_encode(value)))
             })
             .collect::<Vec<_>>()
             .join("&");
@@ -57,19 +58,6 @@ impl AuditFilter {
             format!("{AUDIT_CSV_PATH}?{query}")
         }
     }
-}
-
-/// `value` percent-encoded for a query string (everything but unreserved characters).
-fn query_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// One audit entry, all of it: who, what, to what, from where.

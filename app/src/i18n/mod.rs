@@ -246,6 +246,22 @@ pub fn format_month(first_day: &str, locale: Locale, short: bool) -> String {
     format!("{name} {year}")
 }
 
+/// A calendar day written `YYYY-MM-DD`, in words: `4 Desember 2026` / `4 December 2026`. A
+/// date it cannot read is shown as it came.
+pub fn format_calendar_day(day: &str, locale: Locale) -> String {
+    let mut parts = day.split('-');
+    match (
+        parts.next(),
+        parts.next().map(str::parse::<u32>),
+        parts.next().map(str::parse::<u32>),
+    ) {
+        (Some(year), Some(Ok(month)), Some(Ok(date))) => {
+            format!("{date} {} {year}", month_name(month, locale))
+        }
+        _ => day.to_string(),
+    }
+}
+
 fn month_name(month: u32, locale: Locale) -> &'static str {
     const ID: [&str; 12] = [
         "Januari",

@@ -12,6 +12,9 @@
 //!
 //! Each handler checks the admin role itself (the area's guard runs first, but a handler never
 //! relies on it): anyone else gets a bare 404. Limited per admin (`RATE_LIMIT_ADMIN_EXPORT`).
+//! Every export is audited `data.exported` (target `export:audit` or `export:waitlist`, the
+//! filters in the metadata) before its first row is read: who took a copy of personal data is a
+//! question investigations ask.
 //! GET only: the body is never read, and the server-wide layers (`http_layers`) hold every
 //! request's body to its class's limit.
 
@@ -45,6 +48,7 @@ use super::{
     waitlist,
 };
 use crate::{
+    audit::{self, AuditAction, AuditEntry},
     auth::identity::IdentityService,
     net::ClientIp,
     ratelimit::{Policy, RateLimit, Subject},
@@ -113,7 +117,7 @@ impl Exports {
             return Err(response);
         }
         Ok(Admitted {
-            admin,
+            admin: admin.with_origin(Some(ip), audit::user_agent(headers)),
             limit,
             locale,
         })
@@ -150,11 +154,14 @@ async fn audit_csv(
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
-    let query = match filter
+    let parsed = filter
         .map_err(|_| AdminError::BadRequest)
-        .and_then(|Query(filter)| AuditQuery::parse(&filter).map_err(AdminError::from))
-    {
-        Ok(query) => query,
+        .and_then(|Query(filter)| {
+            let query = AuditQuery::parse(&filter)?;
+            Ok((filter, query))
+        });
+    let (filter, query) = match parsed {
+        Ok(parsed) => parsed,
         Err(error) => {
             return (
                 StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
@@ -163,9 +170,10 @@ async fn audit_csv(
                 .into_response();
         }
     };
+    let details = serde_json::json!({ "filter": filter });
     let zone = exports.zone.clone();
     let admin = admitted.admin.clone();
-    stream_export(&exports, admitted, "audit", move |conn, out| {
+    stream_export(&exports, admitted, "audit", details, move |conn, out| {
         Box::pin(async move { audit_trail::write_csv(conn, &admin, &zone, &query, out).await })
     })
     .await
@@ -183,7 +191,8 @@ async fn waitlist_csv(
         Err(response) => return response,
     };
     let admin = admitted.admin.clone();
-    stream_export(&exports, admitted, "waitlist", move |conn, out| {
+    let details = serde_json::json!({});
+    stream_export(&exports, admitted, "waitlist", details, move |conn, out| {
         Box::pin(async move { waitlist::write_csv(conn, &admin, out).await })
     })
     .await
@@ -191,11 +200,17 @@ async fn waitlist_csv(
 
 type Writing<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), ExportError>> + Send + 'a>>;
 
-/// Answers with the CSV `write` produces, named `<name>-YYYYMMDD.csv`: `write` runs in a task of
-/// its own on a connection of its own, and the answer streams what it writes. Nothing is sent
-/// before the first chunk is written, so a database that fails at once is a 503, not a broken
-/// download.
-async fn stream_export<W>(exports: &Exports, admitted: Admitted, name: &str, write: W) -> Response
+/// Audits the export (`details` in its metadata), then answers with the CSV `write` produces,
+/// named `<name>-YYYYMMDD.csv`: `write` runs in a task of its own on a connection of its own,
+/// and the answer streams what it writes. Nothing is sent before the first chunk is written, so
+/// a database that fails at once is a 503, not a broken download.
+async fn stream_export<W>(
+    exports: &Exports,
+    admitted: Admitted,
+    name: &str,
+    details: serde_json::Value,
+    write: W,
+) -> Response
 where
     W: for<'a> FnOnce(&'a mut sqlx::PgConnection, &'a mut CsvWriter) -> Writing<'a>
         + Send
@@ -209,6 +224,21 @@ where
             return unavailable(locale);
         }
     };
+    let audited = audit::record(
+        &exports.identity.pool,
+        &admitted.admin.audit_context(),
+        AuditEntry {
+            action: AuditAction::DataExported,
+            target_type: "export",
+            target_id: name,
+            metadata: details,
+        },
+    )
+    .await;
+    if let Err(error) = audited {
+        tracing::error!(%error, "an admin export could not be audited, so it was not made");
+        return unavailable(locale);
+    }
     let conn = match exports.identity.pool.acquire().await {
         Ok(conn) => conn,
         Err(error) => {

@@ -9,7 +9,8 @@
 
 use app::admin::{
     AdminError, PAGE_SIZE, Page,
-    people::{AuditLine, Person, PersonLine, PersonPayment, REASON_MAX_CHARS, clean_search},
+    people::{Person, PersonLine, PersonPayment, REASON_MAX_CHARS, clean_search},
+    records::AuditRecord,
 };
 use app::domain::{AppRole, Plan, PlanCatalogue};
 use sqlx::PgPool;
@@ -195,16 +196,16 @@ async fn payments_of(pool: &PgPool, person: Uuid) -> Result<Vec<PersonPayment>, 
 
 /// Entries this person made, and entries about them or their subscription (both name the
 /// person's id as their target).
-async fn audit_about(pool: &PgPool, person: Uuid) -> Result<Vec<AuditLine>, AdminError> {
+async fn audit_about(pool: &PgPool, person: Uuid) -> Result<Vec<AuditRecord>, AdminError> {
     let rows = sqlx::query!(
-        r#"select id as "id!", created_at as "created_at!", action as "action!", actor_email,
-                  target_type, target_id, metadata as "metadata!"
+        r#"select id as "id!", created_at as "created_at!", action as "action!", actor_id, actor_email,
+                  target_type, target_id, metadata as "metadata!", ip::text, user_agent
            from (
-             (select id, created_at, action, actor_email, target_type, target_id, metadata
+             (select id, created_at, action, actor_id, actor_email, target_type, target_id, metadata, ip, user_agent
               from public.audit_logs where actor_id = $1
               order by created_at desc limit $2)
              union
-             (select id, created_at, action, actor_email, target_type, target_id, metadata
+             (select id, created_at, action, actor_id, actor_email, target_type, target_id, metadata, ip, user_agent
               from public.audit_logs
               where target_type in ('user', 'subscription') and target_id = $1::text
               order by created_at desc limit $2)
@@ -219,14 +220,17 @@ async fn audit_about(pool: &PgPool, person: Uuid) -> Result<Vec<AuditLine>, Admi
     .map_err(failed)?;
     Ok(rows
         .into_iter()
-        .map(|row| AuditLine {
+        .map(|row| AuditRecord {
             id: row.id,
             at: row.created_at.unix_timestamp(),
-            action: row.action,
+            actor_id: row.actor_id.map(|id| id.to_string()),
             actor_email: row.actor_email,
+            action: row.action,
             target_type: row.target_type,
             target_id: row.target_id,
             metadata: serde_json::to_string_pretty(&row.metadata).unwrap_or_default(),
+            ip: row.ip,
+            user_agent: row.user_agent,
         })
         .collect())
 }

@@ -311,7 +311,7 @@ async fn keyset_pages_show_every_entry_exactly_once_even_when_many_share_a_time(
     .await
     .unwrap();
     // Newest first, the larger id first among equal times.
-    made.sort_by(|a, b| (b.1, b.0).cmp(&(a.1, a.0)));
+    made.sort_by_key(|&(id, micros)| std::cmp::Reverse((micros, id)));
     let expected: Vec<i64> = made.iter().map(|(id, _)| *id).collect();
 
     let (ids, pages) = every_page(&db.pool, &admin, &[("action", "test.paged")]).await;
@@ -713,6 +713,12 @@ async fn records_answer_404_to_anonymous_and_members_and_200_to_admins() {
         assert_eq!(call_status(&member, path, body).await, 404, "member {path}");
         assert_eq!(call_status(&owner, path, body).await, 200, "admin {path}");
     }
+    let exports: i64 =
+        sqlx::query_scalar("select count(*) from public.audit_logs where action = 'data.exported'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(exports, 2, "only the admin's two exports were made");
 
     // Demoted: the very next request is refused.
     sqlx::query(

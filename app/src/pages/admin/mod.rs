@@ -3,9 +3,11 @@
 
 mod payments;
 mod people;
+mod records;
 
 pub use payments::{AdminPaymentPage, AdminPaymentsPage, AdminWebhooksPage};
 pub use people::{AdminPeoplePage, AdminPersonPage};
+pub use records::{AdminAiPage, AdminAuditPage, AdminMailPage, AdminWaitlistPage};
 
 use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
@@ -47,14 +49,22 @@ pub enum AdminSection {
     People,
     Payments,
     Webhooks,
+    Audit,
+    Waitlist,
+    Ai,
+    Mail,
 }
 
 impl AdminSection {
-    const ALL: [AdminSection; 4] = [
+    const ALL: [AdminSection; 8] = [
         AdminSection::Overview,
         AdminSection::People,
         AdminSection::Payments,
         AdminSection::Webhooks,
+        AdminSection::Audit,
+        AdminSection::Waitlist,
+        AdminSection::Ai,
+        AdminSection::Mail,
     ];
 
     fn href(self) -> &'static str {
@@ -63,6 +73,10 @@ impl AdminSection {
             AdminSection::People => "/admin/users",
             AdminSection::Payments => "/admin/payments",
             AdminSection::Webhooks => "/admin/webhooks",
+            AdminSection::Audit => "/admin/audit",
+            AdminSection::Waitlist => "/admin/waitlist",
+            AdminSection::Ai => "/admin/ai",
+            AdminSection::Mail => "/admin/mail",
         }
     }
 
@@ -72,6 +86,10 @@ impl AdminSection {
             AdminSection::People => t!(locale, admin.nav_people),
             AdminSection::Payments => t!(locale, admin.nav_payments),
             AdminSection::Webhooks => t!(locale, admin.nav_webhooks),
+            AdminSection::Audit => t!(locale, admin.nav_audit),
+            AdminSection::Waitlist => t!(locale, admin.nav_waitlist),
+            AdminSection::Ai => t!(locale, admin.nav_ai),
+            AdminSection::Mail => t!(locale, admin.nav_mail),
         }
     }
 }

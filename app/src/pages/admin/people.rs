@@ -9,7 +9,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href};
 use crate::admin::api::{GrantPlan, SetUserRole, load_people, load_person};
-use crate::admin::people::{AuditLine, Person, PersonLine, PersonPayment, REASON_MAX_CHARS};
+use crate::admin::people::{Person, PersonLine, PersonPayment, REASON_MAX_CHARS};
+use crate::admin::records::AuditRecord;
 use crate::components::form::{Alert, AlertKind, TextLink};
 use crate::components::layout::PageMeta;
 use crate::components::ui::{Card, button_class};
@@ -307,7 +308,9 @@ fn PaymentsCard(payments: Vec<PersonPayment>) -> impl IntoView {
                                 {payments.into_iter().map(|payment| view! {
                                     <tr>
                                         <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
-                                        <td class=format!("{CELL} font-mono text-xs")>{payment.order_id}</td>
+                                        <td class=format!("{CELL} font-mono text-xs")>
+                                            <TextLink href=format!("/admin/payments/{}", payment.id)>{payment.order_id}</TextLink>
+                                        </td>
                                         <td class=CELL>{payment.provider.as_db()}</td>
                                         <td class=CELL>{payment.plan.name()}</td>
                                         <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
@@ -324,7 +327,7 @@ fn PaymentsCard(payments: Vec<PersonPayment>) -> impl IntoView {
 }
 
 #[component]
-fn AuditCard(entries: Vec<AuditLine>) -> impl IntoView {
+fn AuditCard(entries: Vec<AuditRecord>) -> impl IntoView {
     let locale = use_locale();
     view! {
         <Card class="mt-6">
@@ -340,7 +343,7 @@ fn AuditCard(entries: Vec<AuditLine>) -> impl IntoView {
 
 /// Audit entries as a table, each entry's details folded under it.
 #[component]
-pub fn AuditTable(entries: Vec<AuditLine>) -> impl IntoView {
+pub fn AuditTable(entries: Vec<AuditRecord>) -> impl IntoView {
     let locale = use_locale();
     view! {
         <div class="mt-3 overflow-x-auto">
