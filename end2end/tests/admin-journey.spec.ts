@@ -75,4 +75,12 @@ test("an admin finds a customer's failed payment, replays its notification and s
   await page.getByTestId("payment").getByRole("link", { name: email }).click();
   await expect(page.getByTestId("person-plan")).toHaveText("Pro");
   await expect(page.getByTestId("audit")).toContainText("subscription.changed");
+
+  // And exports the waitlist: the whole list as CSV, headed by its columns.
+  await page.getByRole("link", { name: "Waitlist" }).click();
+  await expect(page.getByTestId("waitlist-total")).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("waitlist-csv").click()]);
+  expect(download.suggestedFilename()).toMatch(/^waitlist-\d{8}\.csv$/);
+  const csv = await (await download.createReadStream()).toArray();
+  expect(Buffer.concat(csv).toString("utf8").split("\r\n")[0]).toBe("joined_at,email,name,source");
 });

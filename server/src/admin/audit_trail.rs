@@ -9,7 +9,7 @@
 //! plan for all of them.
 
 use app::admin::{
-    AdminError, PAGE_SIZE, Page,
+    AdminError, Page,
     records::{AuditFilter, AuditRecord},
 };
 use futures_util::TryStreamExt;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::{
     access::Admin,
     csv::{CsvWriter, ReaderGone},
-    cursor::Cursor,
+    cursor::{self, Cursor},
 };
 
 /// Longest values the table accepts (its check constraints); anything longer matches nothing,
@@ -261,33 +261,29 @@ pub async fn list(
             .push(")");
     }
     sql.push(" order by created_at desc, id desc limit ")
-        .push_bind(PAGE_SIZE as i64 + 1);
+        .push_bind(cursor::PAGE_QUERY_LIMIT);
     let rows: Vec<EntryRow> = sql.build_query_as().fetch_all(pool).await.map_err(failed)?;
-    let next = (rows.len() > PAGE_SIZE).then(|| {
-        let last = &rows[PAGE_SIZE - 1];
-        Cursor {
-            at: last.created_at,
-            id: last.id,
-        }
-        .encode()
-    });
-    let items = rows
-        .into_iter()
-        .take(PAGE_SIZE)
-        .map(|row| AuditRecord {
+    cursor::page(
+        rows,
+        |row| Cursor {
+            at: row.created_at,
             id: row.id,
-            at: row.created_at.unix_timestamp(),
-            actor_id: row.actor_id.map(|id| id.to_string()),
-            actor_email: row.actor_email,
-            action: row.action,
-            target_type: row.target_type,
-            target_id: row.target_id,
-            metadata: serde_json::to_string_pretty(&row.metadata).unwrap_or_default(),
-            ip: row.ip,
-            user_agent: row.user_agent,
-        })
-        .collect();
-    Ok(Page { items, next })
+        },
+        |row| {
+            Ok(AuditRecord {
+                id: row.id,
+                at: row.created_at.unix_timestamp(),
+                actor_id: row.actor_id.map(|id| id.to_string()),
+                actor_email: row.actor_email,
+                action: row.action,
+                target_type: row.target_type,
+                target_id: row.target_id,
+                metadata: serde_json::to_string_pretty(&row.metadata).unwrap_or_default(),
+                ip: row.ip,
+                user_agent: row.user_agent,
+            })
+        },
+    )
 }
 
 /// The export's columns, in order.

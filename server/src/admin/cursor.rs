@@ -4,7 +4,26 @@
 
 use std::{fmt::Display, str::FromStr};
 
+use app::admin::{PAGE_SIZE, Page};
 use time::OffsetDateTime;
+
+/// How many rows a list's query asks for: a page and one more, which tells whether another page
+/// follows.
+pub const PAGE_QUERY_LIMIT: i64 = PAGE_SIZE as i64 + 1;
+
+/// The page of `rows` (read with [`PAGE_QUERY_LIMIT`], in the list's order): the first
+/// [`PAGE_SIZE`] made into items by `item`, and, when more followed, the cursor of the last one
+/// kept, where `position` says a row stands.
+pub fn page<Row, Id: Display, T, E>(
+    mut rows: Vec<Row>,
+    position: impl Fn(&Row) -> Cursor<Id>,
+    item: impl FnMut(Row) -> Result<T, E>,
+) -> Result<Page<T>, E> {
+    let next = (rows.len() > PAGE_SIZE).then(|| position(&rows[PAGE_SIZE - 1]).encode());
+    rows.truncate(PAGE_SIZE);
+    let items = rows.into_iter().map(item).collect::<Result<_, E>>()?;
+    Ok(Page { items, next })
+}
 
 /// A list position: the sort time and the id that breaks ties between equal times.
 #[derive(Debug, Clone, PartialEq, Eq)]

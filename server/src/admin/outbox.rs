@@ -8,7 +8,7 @@
 //! message up again before sending it. It sends under the same idempotency key as before.
 
 use app::admin::{
-    AdminError, PAGE_SIZE, Page,
+    AdminError, Page,
     records::{MailRetry, MailStatus, OutboxMessage},
 };
 use serde_json::json;
@@ -16,7 +16,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{access::Admin, cursor::Cursor};
+use super::{
+    access::Admin,
+    cursor::{self, Cursor},
+};
 use crate::{
     audit::{self, AuditAction, AuditEntry},
     mail::outbox::CHANNEL,
@@ -74,7 +77,7 @@ pub async fn list(
     let after = Cursor::<Uuid>::decode(after)
         .map_err(|_| AdminError::BadRequest)?
         .unwrap_or_else(top_of_list);
-    let limit = PAGE_SIZE as i64 + 1;
+    let limit = cursor::PAGE_QUERY_LIMIT;
     let rows =
         match status_filter {
             Some(wanted) => sqlx::query_as!(
@@ -108,19 +111,14 @@ pub async fn list(
             .await,
         }
         .map_err(failed)?;
-    let next = (rows.len() > PAGE_SIZE).then(|| {
-        let last = &rows[PAGE_SIZE - 1];
-        Cursor {
-            at: last.created_at,
-            id: last.id,
-        }
-        .encode()
-    });
     let seconds = |at: Option<OffsetDateTime>| at.map(OffsetDateTime::unix_timestamp);
-    let items = rows
-        .into_iter()
-        .take(PAGE_SIZE)
-        .map(|row| {
+    cursor::page(
+        rows,
+        |row| Cursor {
+            at: row.created_at,
+            id: row.id,
+        },
+        |row| {
             Ok(OutboxMessage {
                 id: row.id.to_string(),
                 kind: row.kind,
@@ -136,9 +134,8 @@ pub async fn list(
                 dead_at: seconds(row.dead_at),
                 requeued_at: seconds(row.requeued_at),
             })
-        })
-        .collect::<Result<_, AdminError>>()?;
-    Ok(Page { items, next })
+        },
+    )
 }
 
 /// Puts dead message `id` back in the queue, due now, audited `mail.retried` (target

@@ -4,7 +4,7 @@
 //! ingestion path ([`billing::replay`](crate::billing::replay)), audited.
 
 use app::admin::{
-    AdminError, PAGE_SIZE, Page,
+    AdminError, Page,
     payments::{
         PaymentDetail, PaymentFilter, PaymentLine, ReplayOutcome, WebhookEventLine, WebhookFilter,
     },
@@ -15,7 +15,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{access::Admin, cursor::Cursor};
+use super::{
+    access::Admin,
+    cursor::{self, Cursor},
+};
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::billing::{
     replay::{self, Replayed},
@@ -63,23 +66,18 @@ pub async fn list(
         filter.plan.map(|plan| plan.as_db()),
         after.as_ref().map(|cursor| cursor.at),
         after.as_ref().map(|cursor| cursor.id),
-        PAGE_SIZE as i64 + 1,
+        cursor::PAGE_QUERY_LIMIT,
     )
     .fetch_all(pool)
     .await
     .map_err(failed)?;
-    let next = (rows.len() > PAGE_SIZE).then(|| {
-        let last = &rows[PAGE_SIZE - 1];
-        Cursor {
-            at: last.created_at,
-            id: last.id,
-        }
-        .encode()
-    });
-    let items = rows
-        .into_iter()
-        .take(PAGE_SIZE)
-        .map(|row| {
+    cursor::page(
+        rows,
+        |row| Cursor {
+            at: row.created_at,
+            id: row.id,
+        },
+        |row| {
             Ok(PaymentLine {
                 id: row.id.to_string(),
                 order_id: row.external_id,
@@ -92,9 +90,8 @@ pub async fn list(
                 created_at: row.created_at.unix_timestamp(),
                 paid_at: row.paid_at.map(OffsetDateTime::unix_timestamp),
             })
-        })
-        .collect::<Result<_, AdminError>>()?;
-    Ok(Page { items, next })
+        },
+    )
 }
 
 /// Payment `id` with its gateway data and events, or `None`.
@@ -152,6 +149,21 @@ pub async fn webhook_events(
     events(pool, EventQuery::Filtered(filter, after)).await
 }
 
+struct EventRow {
+    id: Uuid,
+    provider: String,
+    event_id: String,
+    event_type: String,
+    order_id: Option<String>,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    received_at: OffsetDateTime,
+    processed_at: Option<OffsetDateTime>,
+    payload: Value,
+    payment_id: Option<Uuid>,
+}
+
 enum EventQuery<'a> {
     /// Every event of one order (a payment's page).
     Order(app::domain::PaymentProvider, &'a str),
@@ -169,10 +181,11 @@ async fn events(
             filter.status,
             None,
             after.as_ref(),
-            PAGE_SIZE as i64 + 1,
+            cursor::PAGE_QUERY_LIMIT,
         ),
     };
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        EventRow,
         r#"select e.id, e.provider::text as "provider!", e.event_id, e.event_type, e.order_id,
                   e.status::text as "status!", e.attempts, e.last_error, e.received_at,
                   e.processed_at, e.payload,
@@ -195,43 +208,43 @@ async fn events(
     .fetch_all(pool)
     .await
     .map_err(failed)?;
-    let page_size = match query {
-        EventQuery::Order(..) => rows.len(),
-        EventQuery::Filtered(..) => PAGE_SIZE,
-    };
-    let next = (rows.len() > page_size).then(|| {
-        let last = &rows[page_size - 1];
-        Cursor {
-            at: last.received_at,
-            id: last.id,
-        }
-        .encode()
-    });
-    let items = rows
-        .into_iter()
-        .take(page_size)
-        .map(|row| {
-            let status: WebhookEventStatus = parse(&row.status)?;
-            Ok(WebhookEventLine {
-                id: row.id.to_string(),
-                provider: parse(&row.provider)?,
-                event_id: row.event_id,
-                event_type: row.event_type,
-                order_id: row.order_id,
-                payment_id: row.payment_id.map(|id| id.to_string()),
-                replayable: status == WebhookEventStatus::Failed
-                    && row.payment_id.is_some()
-                    && row.payload.get("body").is_some(),
-                status,
-                attempts: row.attempts,
-                last_error: row.last_error,
-                received_at: row.received_at.unix_timestamp(),
-                processed_at: row.processed_at.map(OffsetDateTime::unix_timestamp),
-                payload: pretty(&row.payload),
-            })
+    let item = |row: EventRow| {
+        let status: WebhookEventStatus = parse(&row.status)?;
+        Ok(WebhookEventLine {
+            id: row.id.to_string(),
+            provider: parse(&row.provider)?,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            order_id: row.order_id,
+            payment_id: row.payment_id.map(|id| id.to_string()),
+            replayable: status == WebhookEventStatus::Failed
+                && row.payment_id.is_some()
+                && row.payload.get("body").is_some(),
+            status,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            received_at: row.received_at.unix_timestamp(),
+            processed_at: row.processed_at.map(OffsetDateTime::unix_timestamp),
+            payload: pretty(&row.payload),
         })
-        .collect::<Result<_, AdminError>>()?;
-    Ok(Page { items, next })
+    };
+    match query {
+        EventQuery::Order(..) => Ok(Page {
+            items: rows
+                .into_iter()
+                .map(item)
+                .collect::<Result<_, AdminError>>()?,
+            next: None,
+        }),
+        EventQuery::Filtered(..) => cursor::page(
+            rows,
+            |row| Cursor {
+                at: row.received_at,
+                id: row.id,
+            },
+            item,
+        ),
+    }
 }
 
 /// Runs event `id` through ingestion again (a failed one is applied once; a processed one

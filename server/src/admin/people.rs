@@ -8,7 +8,7 @@
 //! email search, and a scan of tens of thousands of addresses is a few milliseconds.
 
 use app::admin::{
-    AdminError, PAGE_SIZE, Page,
+    AdminError, Page,
     people::{Person, PersonLine, PersonPayment, REASON_MAX_CHARS, clean_search},
     records::AuditRecord,
 };
@@ -17,7 +17,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{access::Admin, cursor::Cursor};
+use super::{
+    access::Admin,
+    cursor::{self, Cursor},
+};
 use crate::auth::roles::{self, RequestedBy, RoleChangeError};
 use crate::profiles::avatar::Avatars;
 use crate::storage::Caller;
@@ -69,23 +72,18 @@ pub async fn list(
         pattern,
         after.as_ref().map(|cursor| cursor.at),
         after.as_ref().map(|cursor| cursor.id),
-        PAGE_SIZE as i64 + 1,
+        cursor::PAGE_QUERY_LIMIT,
     )
     .fetch_all(pool)
     .await
     .map_err(failed)?;
-    let next = (rows.len() > PAGE_SIZE).then(|| {
-        let last = &rows[PAGE_SIZE - 1];
-        Cursor {
-            at: last.created_at,
-            id: last.id,
-        }
-        .encode()
-    });
-    let items = rows
-        .into_iter()
-        .take(PAGE_SIZE)
-        .map(|row| {
+    cursor::page(
+        rows,
+        |row| Cursor {
+            at: row.created_at,
+            id: row.id,
+        },
+        |row| {
             Ok(PersonLine {
                 id: row.id.to_string(),
                 email: row.email.unwrap_or_default(),
@@ -94,9 +92,8 @@ pub async fn list(
                 role: parse(&row.role)?,
                 joined_at: row.created_at.unix_timestamp(),
             })
-        })
-        .collect::<Result<_, AdminError>>()?;
-    Ok(Page { items, next })
+        },
+    )
 }
 
 /// What a person's page needs besides the database: their picture and their plan's allowance.

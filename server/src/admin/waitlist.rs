@@ -10,7 +10,7 @@
 //! ASCII (`collate "C"`) covers rows written some other way.
 
 use app::admin::{
-    AdminError, PAGE_SIZE, Page,
+    AdminError,
     people::clean_search,
     records::{WaitlistEntry, WaitlistView},
 };
@@ -19,7 +19,12 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{access::Admin, audit_trail::ExportError, csv::CsvWriter, cursor::Cursor};
+use super::{
+    access::Admin,
+    audit_trail::ExportError,
+    csv::CsvWriter,
+    cursor::{self, Cursor},
+};
 
 fn failed(error: sqlx::Error) -> AdminError {
     tracing::error!(%error, "an admin waitlist query failed");
@@ -53,7 +58,7 @@ pub async fn list(
         search,
         after.at,
         after.id,
-        PAGE_SIZE as i64 + 1,
+        cursor::PAGE_QUERY_LIMIT,
     )
     .fetch_all(pool)
     .await
@@ -62,29 +67,23 @@ pub async fn list(
         .fetch_one(pool)
         .await
         .map_err(failed)?;
-    let next = (rows.len() > PAGE_SIZE).then(|| {
-        let last = &rows[PAGE_SIZE - 1];
-        Cursor {
-            at: last.created_at,
-            id: last.id,
-        }
-        .encode()
-    });
-    let items = rows
-        .into_iter()
-        .take(PAGE_SIZE)
-        .map(|row| WaitlistEntry {
-            id: row.id.to_string(),
-            email: row.email,
-            name: row.name,
-            source: row.source,
-            joined_at: row.created_at.unix_timestamp(),
-        })
-        .collect();
-    Ok(WaitlistView {
-        total,
-        page: Page { items, next },
-    })
+    let page = cursor::page(
+        rows,
+        |row| Cursor {
+            at: row.created_at,
+            id: row.id,
+        },
+        |row| {
+            Ok::<_, AdminError>(WaitlistEntry {
+                id: row.id.to_string(),
+                email: row.email,
+                name: row.name,
+                source: row.source,
+                joined_at: row.created_at.unix_timestamp(),
+            })
+        },
+    )?;
+    Ok(WaitlistView { total, page })
 }
 
 /// The export's columns, in order.

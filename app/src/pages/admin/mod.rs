@@ -31,13 +31,7 @@ pub fn AdminPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| load_admin_overview());
     view! {
         <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
-            {move || overview.get().map(|answer| match answer {
-                Ok(Some(overview)) => view! { <Overview overview/> }.into_any(),
-                Ok(None) => view! { <NotFound/> }.into_any(),
-                Err(error) => view! {
-                    <section class="py-12"><Alert kind=AlertKind::Error>{error.message(locale)}</Alert></section>
-                }.into_any(),
-            })}
+            {move || overview.get().map(|answer| loaded(answer, locale, |overview| view! { <Overview overview/> }.into_any()))}
         </Suspense>
     }
 }
@@ -123,6 +117,24 @@ pub fn AdminNav(current: AdminSection) -> impl IntoView {
 const INPUT_CLASS: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950";
 const TABLE_HEAD: &str = "pb-2 pr-4 font-medium";
 const CELL: &str = "py-2 pr-4 align-top";
+
+/// What an admin page shows for its server function's answer: the page, the ordinary not-found
+/// page (to a non-admin, or for a record that does not exist), or the refusal in the admin's
+/// language.
+fn loaded<T>(
+    answer: Result<Option<T>, AdminError>,
+    locale: crate::i18n::Locale,
+    view_of: impl FnOnce(T) -> AnyView,
+) -> AnyView {
+    match answer {
+        Ok(Some(value)) => view_of(value),
+        Ok(None) => view! { <NotFound/> }.into_any(),
+        Err(error) => view! {
+            <div class="py-6"><Alert kind=AlertKind::Error testid="admin-error">{error.message(locale)}</Alert></div>
+        }
+        .into_any(),
+    }
+}
 
 /// A link to the list at `path` with the query `params` (empty values left out).
 fn list_href(path: &str, params: &[(&str, &str)]) -> String {

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href};
+use super::{
+    AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href, loaded,
+};
 use crate::admin::api::{ReplayWebhook, load_payment, load_payments, load_webhook_events};
 use crate::admin::payments::{
     PaymentDetail, PaymentFilter, PaymentLine, WebhookEventLine, WebhookFilter,
@@ -18,7 +20,6 @@ use crate::components::ui::{Card, button_class};
 use crate::domain::{PaymentProvider, PaymentStatus, Plan, WebhookEventStatus};
 use crate::i18n::{Locale, format_date, format_datetime, format_idr, use_locale};
 use crate::pages::billing::StatusBadge;
-use crate::pages::not_found::NotFound;
 use crate::t;
 
 const PAYMENTS_PATH: &str = "/admin/payments";
@@ -63,22 +64,6 @@ fn event_status_label(status: WebhookEventStatus, locale: Locale) -> &'static st
         WebhookEventStatus::Processing => t!(locale, admin.event_processing),
         WebhookEventStatus::Processed => t!(locale, admin.event_processed),
         WebhookEventStatus::Failed => t!(locale, admin.event_failed),
-    }
-}
-
-/// A page's data, its 404, or its failure.
-fn loaded<T>(
-    answer: Result<Option<T>, crate::admin::AdminError>,
-    locale: Locale,
-    view_of: impl FnOnce(T) -> AnyView,
-) -> AnyView {
-    match answer {
-        Ok(Some(value)) => view_of(value),
-        Ok(None) => view! { <NotFound/> }.into_any(),
-        Err(error) => view! {
-            <section class="py-12"><Alert kind=AlertKind::Error>{error.message(locale)}</Alert></section>
-        }
-        .into_any(),
     }
 }
 

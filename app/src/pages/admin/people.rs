@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href};
+use super::{
+    AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href, loaded,
+};
 use crate::admin::api::{GrantPlan, SetUserRole, load_people, load_person};
 use crate::admin::people::{Person, PersonLine, PersonPayment, REASON_MAX_CHARS};
 use crate::admin::records::AuditRecord;
@@ -17,7 +19,6 @@ use crate::components::ui::{Card, button_class};
 use crate::domain::{AppRole, Plan};
 use crate::i18n::{Locale, format_count, format_date, format_datetime, format_idr, use_locale};
 use crate::pages::billing::StatusBadge;
-use crate::pages::not_found::NotFound;
 use crate::t;
 
 const PEOPLE_PATH: &str = "/admin/users";
@@ -51,8 +52,7 @@ pub fn AdminPeoplePage() -> impl IntoView {
     view! {
         <PageMeta title=t!(locale, admin.people_title)/>
         <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
-            {move || people.get().map(|answer| match answer {
-                Ok(Some(page)) => view! {
+            {move || people.get().map(|answer| loaded(answer, locale, |page| view! {
                     <section class="py-12">
                         <AdminNav current=AdminSection::People/>
                         <h1 class="text-3xl font-bold tracking-tight">{t!(locale, admin.people_title)}</h1>
@@ -80,12 +80,7 @@ pub fn AdminPeoplePage() -> impl IntoView {
                             })}
                         </nav>
                     </section>
-                }.into_any(),
-                Ok(None) => view! { <NotFound/> }.into_any(),
-                Err(error) => view! {
-                    <section class="py-12"><Alert kind=AlertKind::Error>{error.message(locale)}</Alert></section>
-                }.into_any(),
-            })}
+                }.into_any()))}
         </Suspense>
     }
 }
@@ -138,13 +133,7 @@ pub fn AdminPersonPage() -> impl IntoView {
     view! {
         <PageMeta title=t!(locale, admin.person_title)/>
         <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
-            {move || person.get().map(|answer| match answer {
-                Ok(Some(person)) => view! { <PersonView person/> }.into_any(),
-                Ok(None) => view! { <NotFound/> }.into_any(),
-                Err(error) => view! {
-                    <section class="py-12"><Alert kind=AlertKind::Error>{error.message(locale)}</Alert></section>
-                }.into_any(),
-            })}
+            {move || person.get().map(|answer| loaded(answer, locale, |person| view! { <PersonView person/> }.into_any()))}
         </Suspense>
     }
 }

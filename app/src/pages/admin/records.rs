@@ -8,14 +8,16 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use super::people::AuditTable;
-use super::{AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href};
+use super::{
+    AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href, loaded,
+};
+use crate::admin::Page;
 use crate::admin::records::{
     AiUsageReport, AuditFilter, MailStatus, OutboxMessage, WAITLIST_CSV_PATH, WaitlistEntry,
 };
 use crate::admin::records_api::{
     RetryMail, load_ai_usage, load_audit_trail, load_mail_outbox, load_waitlist,
 };
-use crate::admin::{AdminError, Page};
 use crate::components::chart::{Bar, BarChart};
 use crate::components::form::{Alert, AlertKind, TextLink};
 use crate::components::layout::PageMeta;
@@ -23,7 +25,6 @@ use crate::components::ui::{Card, button_class};
 use crate::i18n::{
     Locale, format_calendar_day, format_count, format_date, format_datetime, use_locale,
 };
-use crate::pages::not_found::NotFound;
 use crate::t;
 
 const AUDIT_PATH: &str = "/admin/audit";
@@ -32,28 +33,6 @@ const MAIL_PATH: &str = "/admin/mail";
 
 fn count(n: i64, locale: Locale) -> String {
     format_count(n.max(0).unsigned_abs(), locale)
-}
-
-/// The page, its 404 for a non-admin, or the refusal (a filter it cannot use is shown above the
-/// filters again, so the admin can fix it).
-fn loaded<T>(
-    answer: Result<Option<T>, AdminError>,
-    locale: Locale,
-    view_of: impl FnOnce(Option<T>) -> AnyView,
-) -> AnyView {
-    match answer {
-        Ok(Some(value)) => view_of(Some(value)),
-        Ok(None) => view! { <NotFound/> }.into_any(),
-        Err(AdminError::InvalidFilter) => view! {
-            <Alert kind=AlertKind::Error testid="filter-error">{AdminError::InvalidFilter.message(locale)}</Alert>
-            {view_of(None)}
-        }
-        .into_any(),
-        Err(error) => view! {
-            <section class="py-12"><Alert kind=AlertKind::Error>{error.message(locale)}</Alert></section>
-        }
-        .into_any(),
-    }
 }
 
 /// Paging links: back to the newest, and on to the page after `next`.
@@ -143,15 +122,15 @@ pub fn AdminAuditPage() -> impl IntoView {
                         <p class="mt-2 max-w-3xl text-slate-600 dark:text-slate-300">{t!(locale, admin.audit_lead)}</p>
                         {form}
                         <p class="mt-4 text-sm"><a href=csv download class="font-medium text-amber-700 hover:underline dark:text-amber-300" data-testid="audit-csv">{t!(locale, admin.download_csv)}</a></p>
-                        {loaded(answer, locale, move |page: Option<Page<_>>| match page {
-                            None => ().into_any(),
-                            Some(page) if page.items.is_empty() => view! {
+                        {loaded(answer, locale, move |page: Page<_>| if page.items.is_empty() {
+                            view! {
                                 <p class="mt-8 text-slate-600 dark:text-slate-300">{t!(locale, admin.no_audit)}</p>
-                            }.into_any(),
-                            Some(page) => view! {
+                            }.into_any()
+                        } else {
+                            view! {
                                 <div class="mt-6"><AuditTable entries=page.items/></div>
                                 <Pager first=after().map(|_| href("")) next=page.next.map(|next| href(&next)) test_id="audit-next"/>
-                            }.into_any(),
+                            }.into_any()
                         })}
                     </section>
                 }
@@ -175,7 +154,6 @@ pub fn AdminWaitlistPage() -> impl IntoView {
         <PageMeta title=t!(locale, admin.nav_waitlist)/>
         <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
             {move || waitlist.get().map(|answer| loaded(answer, locale, |view| {
-                let Some(view) = view else { return ().into_any() };
                 let search = search();
                 let href = |after: &str| list_href(WAITLIST_PATH, &[("q", &search), ("after", after)]);
                 view! {
@@ -258,7 +236,6 @@ pub fn AdminMailPage() -> impl IntoView {
         <PageMeta title=t!(locale, admin.nav_mail)/>
         <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
             {move || outbox.get().map(|answer| loaded(answer, locale, |page| {
-                let Some(page) = page else { return ().into_any() };
                 let status = status();
                 let href = |after: &str| list_href(MAIL_PATH, &[("status", status.map_or("", MailStatus::as_db)), ("after", after)]);
                 view! {
@@ -347,10 +324,7 @@ pub fn AdminAiPage() -> impl IntoView {
     view! {
         <PageMeta title=t!(locale, admin.ai_title)/>
         <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
-            {move || usage.get().map(|answer| loaded(answer, locale, |report| match report {
-                Some(report) => view! { <AiUsage report/> }.into_any(),
-                None => ().into_any(),
-            }))}
+            {move || usage.get().map(|answer| loaded(answer, locale, |report| view! { <AiUsage report/> }.into_any()))}
         </Suspense>
     }
 }
