@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{PaymentProvider, PaymentStatus, Plan, WebhookEventStatus};
 
-/// Which payments to list; `None` is any.
+/// Which payments to list; `None` (or absent) is any.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PaymentFilter {
     pub status: Option<PaymentStatus>,
     pub provider: Option<PaymentProvider>,
@@ -41,8 +42,9 @@ pub struct PaymentDetail {
     pub events: Vec<WebhookEventLine>,
 }
 
-/// Which webhook events to list; `None` is any.
+/// Which webhook events to list; `None` (or absent) is any.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WebhookFilter {
     pub provider: Option<PaymentProvider>,
     pub status: Option<WebhookEventStatus>,

@@ -86,3 +86,114 @@ async fn only_admins_see_the_admin_area_and_a_demotion_closes_it_at_once() {
     assert_eq!(admin_page(&owner).await.0, 404);
     assert_eq!(overview_call_status(&owner).await, 404);
 }
+
+/// A server function's answer to a JavaScript caller posting `body`.
+async fn call_status(browser: &TestApp, path: &str, body: &str) -> u16 {
+    browser
+        .client
+        .post(format!("{}{path}", browser.address))
+        .header(header::ORIGIN, &browser.address)
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn every_admin_page_and_call_is_404_to_anonymous_and_members_and_open_to_admins() {
+    use app::admin::api::{
+        GrantPlan, LoadPayment, LoadPayments, LoadPeople, LoadPerson, LoadWebhookEvents,
+        ReplayWebhook, SetUserRole,
+    };
+    use app::admin::records_api::{
+        LoadAiUsage, LoadAuditTrail, LoadMailOutbox, LoadWaitlist, RetryMail,
+    };
+
+    let (owner, pool) = spawn_app_with(&[("ADMIN_EMAILS", "owner@kilat.id")]).await;
+    owner.sign_up_confirmed("owner@kilat.id", "Owner").await;
+    let member = owner.other_browser();
+    member.sign_up_confirmed("member@kilat.id", "Member").await;
+    let anonymous = owner.other_browser();
+    let person: uuid::Uuid =
+        sqlx::query_scalar("select id from auth.users where email = 'member@kilat.id'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let payment: uuid::Uuid = sqlx::query_scalar(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status)
+         values ($1, 'PRO', 99000, 'MIDTRANS', 'KK-1764000000000-00aa11bb', 'PENDING') returning id",
+    )
+    .bind(person)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+
+    let pages = [
+        "/admin".to_string(),
+        "/admin/users".into(),
+        "/admin/users?q=member".into(),
+        format!("/admin/users/{person}"),
+        "/admin/payments".into(),
+        "/admin/payments?status=PENDING".into(),
+        format!("/admin/payments/{payment}"),
+        "/admin/webhooks".into(),
+        "/admin/audit".into(),
+        "/admin/waitlist".into(),
+        "/admin/ai".into(),
+        "/admin/mail".into(),
+        "/admin/audit.csv".into(),
+        "/admin/waitlist.csv".into(),
+    ];
+    for page in &pages {
+        assert_eq!(anonymous.get(page).await.status(), 404, "anonymous {page}");
+        assert_eq!(member.get(page).await.status(), 404, "member {page}");
+        assert_eq!(owner.get(page).await.status(), 200, "admin {page}");
+    }
+    let id = format!("id={person}");
+    let calls = [
+        (LoadAdminOverview::PATH, String::new()),
+        (LoadPeople::PATH, "search=&after=".into()),
+        (LoadPerson::PATH, id.clone()),
+        // The admin keeps the member a member: allowed, and changes nothing.
+        (SetUserRole::PATH, format!("{id}&role=member")),
+        (GrantPlan::PATH, format!("{id}&plan=BASIC&reason=matrix")),
+        (LoadPayments::PATH, "filter[status]=PENDING".into()),
+        (LoadPayment::PATH, format!("id={payment}")),
+        (LoadWebhookEvents::PATH, "filter[status]=failed".into()),
+        (ReplayWebhook::PATH, format!("id={}", uuid::Uuid::nil())),
+        (LoadAuditTrail::PATH, "filter[action]=role.changed".into()),
+        (LoadWaitlist::PATH, String::new()),
+        (LoadMailOutbox::PATH, "status=Dead".into()),
+        (RetryMail::PATH, format!("id={}", uuid::Uuid::nil())),
+        (LoadAiUsage::PATH, String::new()),
+    ];
+    for (path, body) in &calls {
+        assert_eq!(
+            call_status(&anonymous, path, body).await,
+            404,
+            "anonymous {path}"
+        );
+        assert_eq!(call_status(&member, path, body).await, 404, "member {path}");
+    }
+    let granted: i64 = sqlx::query_scalar(
+        "select count(*) from public.audit_logs where action = 'subscription.changed'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(granted, 0, "nobody but an admin changed anything");
+    for (path, body) in &calls {
+        let status = call_status(&owner, path, body).await;
+        // A replay of an event that does not exist is the one 404 an admin gets.
+        let expected = if *path == ReplayWebhook::PATH {
+            404
+        } else {
+            200
+        };
+        assert_eq!(status, expected, "admin {path}");
+    }
+}
