@@ -77,7 +77,7 @@ test("an admin finds a customer's failed payment, replays its notification and s
   await expect(page.getByTestId("audit")).toContainText("subscription.changed");
 
   // And exports the waitlist: the whole list as CSV, headed by its columns.
-  await page.getByRole("link", { name: "Waitlist" }).click();
+  await page.getByRole("navigation", { name: "Admin sections" }).getByRole("link", { name: "Waitlist" }).click();
   await expect(page.getByTestId("waitlist-total")).toBeVisible();
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("waitlist-csv").click()]);
   expect(download.suggestedFilename()).toMatch(/^waitlist-\d{8}\.csv$/);

@@ -190,7 +190,12 @@ fn month_bars(
     months
         .iter()
         .map(|month| Bar {
-            label: format_month(&month.starts, locale, true),
+            // The month alone under its bar (twelve fit side by side); the tooltip names the year.
+            label: format_month(&month.starts, locale, true)
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
             value: figure(month),
             tooltip: t!(locale, admin.month_figure)(
                 &format_month(&month.starts, locale, false),

@@ -208,7 +208,7 @@ fn PaymentView(detail: PaymentDetail) -> impl IntoView {
                     <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.gateway)}</dt>
                     <dd class="font-medium">{gateway_name(payment.provider)}</dd>
                     <dt class="text-slate-500 dark:text-slate-400">{t!(locale, admin.customer)}</dt>
-                    <dd class="font-medium">
+                    <dd class="min-w-0 break-all font-medium">
                         {match (payment.user_id, payment.email) {
                             (Some(id), email) => view! { <TextLink href=format!("/admin/users/{id}")>{email.unwrap_or(id)}</TextLink> }.into_any(),
                             (None, _) => dash().into_any(),

@@ -142,7 +142,7 @@ pub fn AdminPersonPage() -> impl IntoView {
 fn Fact(label: &'static str, children: Children) -> impl IntoView {
     view! {
         <dt class="text-slate-500 dark:text-slate-400">{label}</dt>
-        <dd class="font-medium">{children()}</dd>
+        <dd class="min-w-0 break-words font-medium">{children()}</dd>
     }
 }
 
