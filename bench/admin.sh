@@ -20,7 +20,6 @@ source bench/server-on-fresh-database.sh
 
 seeded=$(DATABASE_URL="$db_url" "$bin" seed-demo --users "$USERS" --payments "$PAYMENTS" \
   --audit-entries "$AUDIT" --waitlist 5000)
-psql -q "$db_url" -c "analyze"
 start_server LOCAL_AUTH_EMAIL_CONFIRMATION=false
 coproc pages { python3 bench/admin_pages.py "http://127.0.0.1:$port" "$pid" 2>&1; }
 read -r line <&"${pages[0]}"

@@ -69,11 +69,15 @@ pub async fn months(
            select to_char(s.local_start, 'YYYY-MM-DD') as "starts!",
                   (select count(*) from public.profiles u
                     where u.created_at >= s.starts and u.created_at < s.ends) as "signups!",
-                  (select count(distinct p.user_id) from public.payments p
-                    where p.status = 'PAID' and p.paid_at >= s.starts and p.paid_at < s.ends) as "paying_users!",
-                  (select coalesce(sum(p.amount), 0)::bigint from public.payments p
-                    where p.status = 'PAID' and p.paid_at >= s.starts and p.paid_at < s.ends) as "revenue_idr!"
+                  paid.paying_users as "paying_users!", paid.revenue_idr as "revenue_idr!"
            from series s
+           -- One pass over each month's paid payments for both figures.
+           cross join lateral (
+             select count(distinct p.user_id) as paying_users,
+                    coalesce(sum(p.amount), 0)::bigint as revenue_idr
+             from public.payments p
+             where p.status = 'PAID' and p.paid_at >= s.starts and p.paid_at < s.ends
+           ) paid
            order by s.starts"#,
         zone,
         months,
