@@ -121,7 +121,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                         <h1 class="text-3xl font-bold tracking-tight">{t!(locale, admin.nav_audit)}</h1>
                         <p class="mt-2 max-w-3xl text-slate-600 dark:text-slate-300">{t!(locale, admin.audit_lead)}</p>
                         {form}
-                        <p class="mt-4 text-sm"><a href=csv class="font-medium text-amber-700 hover:underline dark:text-amber-300" data-testid="audit-csv">{t!(locale, admin.download_csv)}</a></p>
+                        <p class="mt-4 text-sm"><a href=csv rel="external" class="font-medium text-amber-700 hover:underline dark:text-amber-300" data-testid="audit-csv">{t!(locale, admin.download_csv)}</a></p>
                         {loaded(answer, locale, move |page: Page<_>| if page.items.is_empty() {
                             view! {
                                 <p class="mt-8 text-slate-600 dark:text-slate-300">{t!(locale, admin.no_audit)}</p>
@@ -168,7 +168,7 @@ pub fn AdminWaitlistPage() -> impl IntoView {
                                 <TextFilter name="q" label=t!(locale, admin.email) value=Some(search.clone()) kind="search"/>
                                 <button type="submit" class=button_class(true)>{t!(locale, admin.search_button)}</button>
                             </form>
-                            <a href=WAITLIST_CSV_PATH class="text-sm font-medium text-amber-700 hover:underline dark:text-amber-300" data-testid="waitlist-csv">{t!(locale, admin.download_csv)}</a>
+                            <a href=WAITLIST_CSV_PATH rel="external" class="text-sm font-medium text-amber-700 hover:underline dark:text-amber-300" data-testid="waitlist-csv">{t!(locale, admin.download_csv)}</a>
                         </div>
                         <WaitlistTable entries=view.page.items/>
                         <Pager first=after().map(|_| href("")) next=view.page.next.map(|next| href(&next)) test_id="waitlist-next"/>
