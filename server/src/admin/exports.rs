@@ -257,7 +257,13 @@ where
     let rest = futures_util::stream::unfold(chunks, |mut chunks: mpsc::Receiver<Chunk>| async {
         chunks.recv().await.map(|chunk| (chunk, chunks))
     });
-    let body = Body::from_stream(futures_util::stream::once(async { Ok(first) }).chain(rest));
+    // Fused: the compression layer polls a body once more after its end, and an unfold polled
+    // after its end panics (a browser asking for gzip got an empty answer).
+    let body = Body::from_stream(
+        futures_util::stream::once(async { Ok(first) })
+            .chain(rest)
+            .fuse(),
+    );
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert(

@@ -148,6 +148,18 @@ async fn every_admin_page_and_call_is_404_to_anonymous_and_members_and_open_to_a
         "/admin/audit.csv".into(),
         "/admin/waitlist.csv".into(),
     ];
+    for export in ["/admin/audit.csv", "/admin/waitlist.csv"] {
+        // As a browser asks: compressed, which streams the file through the compression layer.
+        let answer = owner
+            .client
+            .get(format!("{}{export}", owner.address))
+            .header(header::ACCEPT_ENCODING, "gzip, br")
+            .send()
+            .await
+            .expect("a browser's download is answered");
+        assert_eq!(answer.status(), 200, "{export}");
+        assert!(!answer.bytes().await.unwrap().is_empty(), "{export}");
+    }
     for page in &pages {
         assert_eq!(anonymous.get(page).await.status(), 404, "anonymous {page}");
         assert_eq!(member.get(page).await.status(), 404, "member {page}");
