@@ -12,7 +12,7 @@ use crate::i18n::use_locale;
 use crate::pages::{
     admin::{
         AdminAiPage, AdminAuditPage, AdminMailPage, AdminPage, AdminPaymentPage, AdminPaymentsPage,
-        AdminPeoplePage, AdminPersonPage, AdminWaitlistPage, AdminWebhooksPage,
+        AdminPeoplePage, AdminPersonPage, AdminSystemPage, AdminWaitlistPage, AdminWebhooksPage,
     },
     ai::{AiChatPage, AiGeneratePage},
     auth_error::AuthErrorPage,
@@ -137,6 +137,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/waitlist") view=AdminWaitlistPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/ai") view=AdminAiPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail") view=AdminMailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/system") view=AdminSystemPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::{
     config::{Config, FeatureState},
-    db::migrations,
+    db::migrations::{self, MigrationReport},
 };
 
 /// What the health check reads: the database it probes and the configuration it reports.
@@ -67,13 +67,59 @@ pub async fn health(State(state): State<HealthCheck>) -> impl IntoResponse {
 #[async_trait::async_trait]
 impl app::status::StatusProbe for HealthCheck {
     async fn report(&self) -> app::status::StatusReport {
+        self.status_report(&self.probe().await)
+    }
+}
+
+/// What one look at the database found.
+pub struct Probe {
+    pub database_ok: bool,
+    pub latency_ms: Option<f64>,
+    /// `None` when the database could not say.
+    pub migrations: Option<MigrationReport>,
+}
+
+impl Probe {
+    /// Everything needed to serve is there: the database answers and the schema is current.
+    fn healthy(&self) -> bool {
+        self.migrations
+            .as_ref()
+            .is_some_and(|r| r.pending.is_empty() && r.changed.is_empty())
+    }
+}
+
+impl HealthCheck {
+    /// Probes the database and compares its migrations with this build's.
+    pub async fn probe(&self) -> Probe {
+        let started = Instant::now();
+        let database_ok = sqlx::query("select 1").execute(&self.pool).await.is_ok();
+        let latency_ms =
+            database_ok.then(|| (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0);
+        let migrations = if database_ok {
+            migrations::compare(&self.pool, &migrations::MIGRATOR)
+                .await
+                .inspect_err(
+                    |error| tracing::warn!(%error, "health: cannot read applied migrations"),
+                )
+                .ok()
+        } else {
+            None
+        };
+        Probe {
+            database_ok,
+            latency_ms,
+            migrations,
+        }
+    }
+
+    /// `probe` and each feature's state, as `/status` shows them.
+    pub fn status_report(&self, probe: &Probe) -> app::status::StatusReport {
         use app::status::{FeatureState as Shown, FeatureStatus, StatusReport};
-        let (_, health) = measure(self).await;
         StatusReport {
-            database_ok: health.database.ok,
-            database_latency_ms: health.database.latency_ms,
-            migrations_applied: health.migrations.applied,
-            migrations_pending: health.migrations.pending,
+            database_ok: probe.database_ok,
+            database_latency_ms: probe.latency_ms,
+            migrations_applied: probe.migrations.as_ref().map(|r| r.applied),
+            migrations_pending: probe.migrations.as_ref().map(|r| r.pending.len()),
             features: self
                 .config
                 .features()
@@ -91,26 +137,10 @@ impl app::status::StatusProbe for HealthCheck {
     }
 }
 
-/// Probes the database and the migrations, and reads the features' states: whether this
-/// instance can serve, and the report.
+/// Probes the database and reads the features' states: whether this instance can serve, and
+/// the report.
 async fn measure(state: &HealthCheck) -> (bool, Health) {
-    let started = Instant::now();
-    let database_ok = sqlx::query("select 1").execute(&state.pool).await.is_ok();
-    let latency_ms =
-        database_ok.then(|| (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0);
-
-    let report = if database_ok {
-        migrations::compare(&state.pool, &migrations::MIGRATOR)
-            .await
-            .inspect_err(|error| tracing::warn!(%error, "health: cannot read applied migrations"))
-            .ok()
-    } else {
-        None
-    };
-    let healthy = report
-        .as_ref()
-        .is_some_and(|r| r.pending.is_empty() && r.changed.is_empty());
-
+    let probe = state.probe().await;
     let features = state
         .config
         .features()
@@ -126,15 +156,15 @@ async fn measure(state: &HealthCheck) -> (bool, Health) {
         .collect();
 
     let body = Health {
-        status: if healthy { "ok" } else { "unavailable" },
+        status: if probe.healthy() { "ok" } else { "unavailable" },
         environment: state.config.environment.as_str(),
         database: DatabaseHealth {
-            ok: database_ok,
-            latency_ms,
+            ok: probe.database_ok,
+            latency_ms: probe.latency_ms,
         },
         migrations: MigrationHealth {
-            applied: report.as_ref().map(|r| r.applied),
-            pending: report.as_ref().map(|r| r.pending.len()),
+            applied: probe.migrations.as_ref().map(|r| r.applied),
+            pending: probe.migrations.as_ref().map(|r| r.pending.len()),
         },
         payment_provider: state
             .config
@@ -145,5 +175,5 @@ async fn measure(state: &HealthCheck) -> (bool, Health) {
             .to_ascii_lowercase(),
         features,
     };
-    (healthy, body)
+    (probe.healthy(), body)
 }

@@ -493,8 +493,7 @@ fn router(state: AppState) -> Router {
         });
         let admin_console: Arc<dyn app::admin::AdminConsole> = Arc::new(RequestAdmin::new(
             state.identity.clone(),
-            catalogue,
-            state.config.ai.time_zone.as_str().into(),
+            state.config.clone(),
         ));
         let status: Arc<dyn app::status::StatusProbe> = Arc::new(health::HealthCheck {
             pool: state.pool.clone(),

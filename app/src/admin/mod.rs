@@ -6,6 +6,7 @@ pub mod payments;
 pub mod people;
 pub mod records;
 pub mod records_api;
+pub mod system;
 
 use serde::{Deserialize, Serialize};
 
@@ -229,4 +230,6 @@ pub trait AdminConsole: Send + Sync {
     /// Dead message `id` back in the queue, audited; anything else unchanged.
     async fn retry_mail(&self, id: String) -> Result<records::MailRetry, AdminError>;
     async fn ai_usage(&self) -> Result<records::AiUsageReport, AdminError>;
+    /// Migrations, features and background jobs.
+    async fn system(&self) -> Result<system::SystemReport, AdminError>;
 }

@@ -29,8 +29,9 @@ pub fn StatusPage() -> impl IntoView {
     }
 }
 
+/// The measurements as people read them (also on `/admin/system`).
 #[component]
-fn Report(report: StatusReport) -> impl IntoView {
+pub(crate) fn Report(report: StatusReport) -> impl IntoView {
     let locale = use_locale();
     let (kind, summary) = if report.healthy() {
         (AlertKind::Success, t!(locale, status.all_good))
@@ -78,7 +79,7 @@ fn Row(#[prop(into)] label: String, value: String) -> impl IntoView {
     }
 }
 
-fn feature_name(name: &str, locale: Locale) -> String {
+pub(crate) fn feature_name(name: &str, locale: Locale) -> String {
     match name {
         "auth" => t!(locale, status.feature_auth),
         "waitlist" => t!(locale, status.feature_waitlist),

@@ -10,12 +10,7 @@ use app::admin::{
 };
 use sqlx::PgPool;
 
-use super::access::Admin;
-
-fn failed(error: sqlx::Error) -> AdminError {
-    tracing::error!(%error, "an admin AI usage query failed");
-    AdminError::Unavailable
-}
+use super::{access::Admin, failed};
 
 /// The report, days and months in `zone`.
 pub async fn report(

@@ -21,6 +21,7 @@ use super::{
     access::Admin,
     csv::{CsvWriter, ReaderGone},
     cursor::{self, Cursor},
+    failed,
 };
 
 /// Longest values the table accepts (its check constraints); anything longer matches nothing,
@@ -229,11 +230,6 @@ struct EntryRow {
     metadata: serde_json::Value,
     ip: Option<String>,
     user_agent: Option<String>,
-}
-
-fn failed(error: sqlx::Error) -> AdminError {
-    tracing::error!(%error, "an admin audit trail query failed");
-    AdminError::Unavailable
 }
 
 /// One page of entries matching `filter`, newest first, after cursor `after`. Days are calendar

@@ -15,6 +15,7 @@ use app::{
             AiUsageReport, AuditFilter, AuditRecord, MailRetry, MailStatus, OutboxMessage,
             WaitlistView,
         },
+        system::SystemReport,
     },
     domain::{AppRole, Plan, PlanCatalogue},
 };
@@ -24,9 +25,13 @@ use super::{
     access::{Admin, signed_in_admin},
     ai_usage, audit_trail, metrics, outbox, payments,
     people::{self, PersonSources},
-    waitlist,
+    system, waitlist,
 };
-use crate::auth::identity::{IdentityService, request_origin, request_session};
+use crate::{
+    auth::identity::{IdentityService, request_origin, request_session},
+    config::Config,
+    health::HealthCheck,
+};
 
 /// How many months the overview's charts show.
 const CHART_MONTHS: i32 = 12;
@@ -36,14 +41,20 @@ pub struct RequestAdmin {
     catalogue: PlanCatalogue,
     /// The zone whose calendar months the figures count (`AI_QUOTA_TIME_ZONE`, the business's).
     zone: Arc<str>,
+    /// What `/admin/system` reports, measured as the health check measures it.
+    health: HealthCheck,
 }
 
 impl RequestAdmin {
-    pub fn new(identity: Arc<IdentityService>, catalogue: PlanCatalogue, zone: Arc<str>) -> Self {
+    pub fn new(identity: Arc<IdentityService>, config: Arc<Config>) -> Self {
         Self {
+            catalogue: config.payments.catalogue,
+            zone: config.ai.time_zone.as_str().into(),
+            health: HealthCheck {
+                pool: identity.pool.clone(),
+                config,
+            },
             identity,
-            catalogue,
-            zone,
         }
     }
 
@@ -64,13 +75,10 @@ impl AdminConsole for RequestAdmin {
         self.require_admin().await?;
         let pool = &self.identity.pool;
         let (numbers, months) = tokio::try_join!(
-            metrics::dashboard_metrics(pool, &self.zone),
+            metrics::dashboard_metrics(pool),
             metrics::months(pool, &self.zone, CHART_MONTHS),
         )
-        .map_err(|error| {
-            tracing::error!(%error, "admin metrics query failed");
-            AdminError::Unavailable
-        })?;
+        .map_err(super::failed)?;
         let active_by_plan = vec![
             (Plan::Free, numbers.active_free),
             (Plan::Basic, numbers.active_basic),
@@ -79,7 +87,7 @@ impl AdminConsole for RequestAdmin {
         ];
         Ok(AdminOverview {
             revenue_idr: numbers.revenue_idr,
-            revenue_this_month_idr: numbers.revenue_this_month_idr,
+            revenue_this_month_idr: months.last().map_or(0, |month| month.revenue_idr),
             mrr_idr: AdminOverview::recurring_revenue(&active_by_plan, &self.catalogue),
             paid_payments: numbers.paid_payments,
             pending_payments: numbers.pending_payments,
@@ -175,6 +183,11 @@ impl AdminConsole for RequestAdmin {
     async fn ai_usage(&self) -> Result<AiUsageReport, AdminError> {
         let admin = self.require_admin().await?;
         ai_usage::report(&self.identity.pool, &admin, &self.zone).await
+    }
+
+    async fn system(&self) -> Result<SystemReport, AdminError> {
+        let admin = self.require_admin().await?;
+        system::report(&self.health, &admin).await
     }
 
     async fn payments(

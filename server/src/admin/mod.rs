@@ -1,5 +1,5 @@
-//! Admin capabilities: who may enter the admin area and the dashboard's numbers (roles
-//! themselves belong to identity: `auth::roles`).
+//! Admin capabilities: who may enter the admin area, and what each admin page reads and does
+//! (roles themselves belong to identity: `auth::roles`).
 
 pub mod access;
 pub mod ai_usage;
@@ -13,4 +13,21 @@ pub mod metrics;
 pub mod outbox;
 pub mod payments;
 pub mod people;
+pub mod system;
 pub mod waitlist;
+
+use app::admin::AdminError;
+
+/// A query that failed: logged with its cause; the admin is told the service is unavailable.
+fn failed(error: sqlx::Error) -> AdminError {
+    tracing::error!(%error, "an admin query failed");
+    AdminError::Unavailable
+}
+
+/// A value read from the database that the app must know (a status, a plan, …).
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T, AdminError> {
+    text.parse().map_err(|_| {
+        tracing::error!(text, "the database holds a value the app does not know");
+        AdminError::Unavailable
+    })
+}

@@ -19,16 +19,12 @@ use uuid::Uuid;
 use super::{
     access::Admin,
     cursor::{self, Cursor},
+    failed,
 };
 use crate::{
     audit::{self, AuditAction, AuditEntry},
     mail::outbox::CHANNEL,
 };
-
-fn failed(error: sqlx::Error) -> AdminError {
-    tracing::error!(%error, "an admin outbox query failed");
-    AdminError::Unavailable
-}
 
 fn status(word: &str) -> Result<MailStatus, AdminError> {
     MailStatus::parse(word).ok_or_else(|| {

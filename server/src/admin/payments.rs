@@ -18,24 +18,13 @@ use uuid::Uuid;
 use super::{
     access::Admin,
     cursor::{self, Cursor},
+    failed, parse,
 };
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::billing::{
     replay::{self, Replayed},
     settle::Settled,
 };
-
-fn failed(error: sqlx::Error) -> AdminError {
-    tracing::error!(%error, "an admin payments query failed");
-    AdminError::Unavailable
-}
-
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, AdminError> {
-    text.parse().map_err(|_| {
-        tracing::error!(text, "the database holds a value the app does not know");
-        AdminError::Unavailable
-    })
-}
 
 fn pretty(json: &Value) -> String {
     serde_json::to_string_pretty(json).unwrap_or_default()

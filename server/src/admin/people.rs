@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::{
     access::Admin,
     cursor::{self, Cursor},
+    failed, parse,
 };
 use crate::auth::roles::{self, RequestedBy, RoleChangeError};
 use crate::profiles::avatar::Avatars;
@@ -27,18 +28,6 @@ use crate::storage::Caller;
 
 /// How many payments and audit entries a person's page shows.
 const PERSON_HISTORY: i64 = 50;
-
-fn failed(error: sqlx::Error) -> AdminError {
-    tracing::error!(%error, "an admin people query failed");
-    AdminError::Unavailable
-}
-
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, AdminError> {
-    text.parse().map_err(|_| {
-        tracing::error!(text, "the database holds a value the app does not know");
-        AdminError::Unavailable
-    })
-}
 
 /// One page of people, newest first, whose email or name contains `search` (any case).
 pub async fn list(

@@ -24,12 +24,8 @@ use super::{
     audit_trail::ExportError,
     csv::CsvWriter,
     cursor::{self, Cursor},
+    failed,
 };
-
-fn failed(error: sqlx::Error) -> AdminError {
-    tracing::error!(%error, "an admin waitlist query failed");
-    AdminError::Unavailable
-}
 
 /// A page of signups whose address contains `search` (any case; empty: everyone), newest
 /// first, after cursor `after`, with how many signed up in all.

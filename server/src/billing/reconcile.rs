@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use app::admin::system::BackgroundJob;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -16,6 +17,7 @@ use super::{
     settle::{self, Report, Settled, checked_event_id},
     subscriptions,
 };
+use crate::db::job_runs::RunRecorder;
 
 /// How old a pending payment must be before its gateway is asked: by then an honest
 /// notification has long arrived.
@@ -138,21 +140,27 @@ pub async fn run_once(
 /// Runs reconciliation and the subscription lapse every [`EVERY`] for as long as the process
 /// lives.
 pub fn spawn_jobs(billing: std::sync::Arc<Billing>) -> tokio::task::JoinHandle<()> {
+    let mut reconciliations =
+        RunRecorder::new(billing.pool.clone(), BackgroundJob::PaymentReconciliation);
+    let mut lapses = RunRecorder::new(billing.pool.clone(), BackgroundJob::SubscriptionLapse);
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            if let Err(error) = run_once(&billing, ASK_AFTER, EVERY).await {
-                tracing::error!(%error, "payment reconciliation failed");
-            }
-            match subscriptions::lapse_due(&billing.pool).await {
+            let reconciled = run_once(&billing, ASK_AFTER, EVERY)
+                .await
+                .inspect_err(|error| tracing::error!(%error, "payment reconciliation failed"));
+            reconciliations.finished(reconciled.map(drop)).await;
+            let lapsed = subscriptions::lapse_due(&billing.pool).await;
+            match &lapsed {
                 Ok(0) => {}
                 Ok(lapsed) => {
                     tracing::info!(lapsed, "subscriptions past their period moved to FREE")
                 }
                 Err(error) => tracing::error!(%error, "the subscription lapse job failed"),
             }
+            lapses.finished(lapsed.map(drop)).await;
         }
     })
 }

@@ -7,7 +7,10 @@
 
 use std::time::Duration;
 
+use app::admin::system::BackgroundJob;
 use sqlx::PgPool;
+
+use super::job_runs::RunRecorder;
 
 /// How often the sweep runs.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60 * 60);
@@ -30,19 +33,18 @@ pub async fn delete_expired_sessions(pool: &PgPool) -> Result<u64, sqlx::Error> 
     Ok(deleted.rows_affected())
 }
 
-/// One sweep of every table; a failure in one does not stop the other.
-pub async fn sweep(pool: &PgPool) -> Swept {
+/// One sweep of every table; a failure in one does not stop the other (the first failure is
+/// what it returns).
+pub async fn sweep(pool: &PgPool) -> Result<Swept, sqlx::Error> {
     let sessions = delete_expired_sessions(pool)
         .await
-        .inspect_err(|error| tracing::warn!(%error, "deleting expired sessions failed"))
-        .unwrap_or(0);
+        .inspect_err(|error| tracing::warn!(%error, "deleting expired sessions failed"));
     let rate_limit_buckets = crate::ratelimit::cleanup(pool, IDLE_BUCKET_AGE)
         .await
-        .inspect_err(|error| tracing::warn!(%error, "deleting idle rate-limit buckets failed"))
-        .unwrap_or(0);
+        .inspect_err(|error| tracing::warn!(%error, "deleting idle rate-limit buckets failed"));
     let swept = Swept {
-        sessions,
-        rate_limit_buckets,
+        sessions: sessions?,
+        rate_limit_buckets: rate_limit_buckets?,
     };
     if swept != Swept::default() {
         tracing::info!(
@@ -51,17 +53,18 @@ pub async fn sweep(pool: &PgPool) -> Swept {
             "deleted expired rows"
         );
     }
-    swept
+    Ok(swept)
 }
 
 /// Sweeps now and then every `interval`, until the runtime stops.
 pub fn spawn_sweeper(pool: PgPool, interval: Duration) -> tokio::task::JoinHandle<()> {
+    let mut runs = RunRecorder::new(pool.clone(), BackgroundJob::Housekeeping);
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            sweep(&pool).await;
+            runs.finished(sweep(&pool).await.map(drop)).await;
         }
     })
 }

@@ -1,5 +1,6 @@
 //! The database: where it is, the connection pool, and the migrations applied to it.
 
+pub mod job_runs;
 pub mod local_cluster;
 pub mod maintenance;
 pub mod migrations;

@@ -19,7 +19,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::i18n::Locale;
+use app::{admin::system::BackgroundJob, i18n::Locale};
 use sqlx::{PgPool, postgres::PgListener};
 use tokio::{sync::Notify, task::JoinSet};
 use uuid::Uuid;
@@ -29,7 +29,10 @@ use super::{
     outbox::{self, MailKind},
     templates::Rendered,
 };
-use crate::config::{Config, Feature};
+use crate::{
+    config::{Config, Feature},
+    db::job_runs::RunRecorder,
+};
 
 /// `MAIL_GIVE_UP_AFTER` unless set.
 pub const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(12 * 3600);
@@ -53,9 +56,9 @@ const BATCH: i64 = 20;
 /// How long a woken worker waits for more mail before it takes a batch.
 const GATHER: Duration = Duration::from_millis(50);
 /// How often an idle worker looks anyway (a retry falls due, a notification was missed).
-const POLL: Duration = Duration::from_secs(5);
+pub const POLL: Duration = Duration::from_secs(5);
 /// How often the renewal reminders are queued.
-const REMINDERS_EVERY: Duration = Duration::from_secs(60);
+pub const REMINDERS_EVERY: Duration = Duration::from_secs(60);
 /// The longest error kept on a row (the column's check).
 const ERROR_LIMIT: usize = 2000;
 
@@ -492,6 +495,9 @@ impl MailWorker {
     pub fn spawn(self, reminders: Option<Duration>) -> tokio::task::JoinHandle<()> {
         let wake = Arc::new(Notify::new());
         listen_for_queued_mail(self.pool.clone(), wake.clone());
+        let mut deliveries = RunRecorder::new(self.pool.clone(), BackgroundJob::MailDelivery);
+        let mut reminder_runs =
+            RunRecorder::new(self.pool.clone(), BackgroundJob::RenewalReminders);
         tokio::spawn(async move {
             let mut reminders_due = tokio::time::Instant::now();
             loop {
@@ -499,19 +505,23 @@ impl MailWorker {
                     && tokio::time::Instant::now() >= reminders_due
                 {
                     reminders_due = tokio::time::Instant::now() + REMINDERS_EVERY;
-                    match outbox::enqueue_renewal_reminders(&self.pool, window).await {
+                    let queued = outbox::enqueue_renewal_reminders(&self.pool, window).await;
+                    match &queued {
                         Ok(0) => {}
                         Ok(queued) => tracing::info!(queued, "renewal reminders queued"),
                         Err(error) => tracing::error!(%error, "queueing renewal reminders failed"),
                     }
+                    reminder_runs.finished(queued.map(drop)).await;
                 }
-                let full = match self.run_batch().await {
-                    Ok((_, taken)) => taken as i64 == BATCH,
+                let batch = self.run_batch().await;
+                let full = match &batch {
+                    Ok((_, taken)) => *taken as i64 == BATCH,
                     Err(error) => {
                         tracing::error!(%error, "the mail worker could not reach the outbox");
                         false
                     }
                 };
+                deliveries.finished(batch.map(drop)).await;
                 if full {
                     continue;
                 }

@@ -112,6 +112,7 @@ async fn every_admin_page_and_call_is_404_to_anonymous_and_members_and_open_to_a
     use app::admin::records_api::{
         LoadAiUsage, LoadAuditTrail, LoadMailOutbox, LoadWaitlist, RetryMail,
     };
+    use app::admin::system::LoadSystemReport;
 
     let (owner, pool) = spawn_app_with(&[("ADMIN_EMAILS", "owner@kilat.id")]).await;
     owner.sign_up_confirmed("owner@kilat.id", "Owner").await;
@@ -145,6 +146,7 @@ async fn every_admin_page_and_call_is_404_to_anonymous_and_members_and_open_to_a
         "/admin/waitlist".into(),
         "/admin/ai".into(),
         "/admin/mail".into(),
+        "/admin/system".into(),
         "/admin/audit.csv".into(),
         "/admin/waitlist.csv".into(),
     ];
@@ -182,6 +184,7 @@ async fn every_admin_page_and_call_is_404_to_anonymous_and_members_and_open_to_a
         (LoadMailOutbox::PATH, "status=Dead".into()),
         (RetryMail::PATH, format!("id={}", uuid::Uuid::nil())),
         (LoadAiUsage::PATH, String::new()),
+        (LoadSystemReport::PATH, String::new()),
     ];
     for (path, body) in &calls {
         assert_eq!(

@@ -210,7 +210,11 @@ async fn a_sweep_deletes_only_expired_rows_and_is_safe_to_run_twice_at_once() {
         kilat_server::db::maintenance::sweep(&db.pool),
         kilat_server::db::maintenance::sweep(&db.pool)
     );
-    assert_eq!(a.sessions + b.sessions, 20, "each expired row deleted once");
+    assert_eq!(
+        a.unwrap().sessions + b.unwrap().sessions,
+        20,
+        "each expired row deleted once"
+    );
     let left: i64 = sqlx::query_scalar("select count(*) from kilat_private.sessions")
         .fetch_one(&db.pool)
         .await

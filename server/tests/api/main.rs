@@ -7,6 +7,7 @@ mod admin_overview;
 mod admin_payments;
 mod admin_people;
 mod admin_records;
+mod admin_system;
 mod ai;
 mod auth_messages;
 mod auth_twin;

@@ -180,9 +180,8 @@ async fn dashboard_metrics_count_paid_revenue_and_active_plans() {
     .execute(&db.pool)
     .await
     .unwrap();
-    let metrics = dashboard_metrics(&db.pool, "Asia/Jakarta").await.unwrap();
+    let metrics = dashboard_metrics(&db.pool).await.unwrap();
     assert_eq!(metrics.revenue_idr, 198_000);
-    assert_eq!(metrics.revenue_this_month_idr, 99_000);
     assert_eq!(metrics.paid_payments, 2);
     assert_eq!(metrics.active_free, 1, "the new user's FREE subscription");
 
@@ -204,4 +203,171 @@ async fn dashboard_metrics_count_paid_revenue_and_active_plans() {
             .windows(2)
             .all(|pair| pair[0].starts < pair[1].starts)
     );
+}
+
+/// The revenue of the month `back` months before this one (in WIB), as the overview has it.
+async fn revenue_months_back(db: &TestDb, back: usize) -> i64 {
+    let months = months(&db.pool, "Asia/Jakarta", 12).await.unwrap();
+    months[11 - back].revenue_idr
+}
+
+/// The same, summed from the payments.
+async fn revenue_months_back_in_sql(db: &TestDb, back: i32) -> i64 {
+    sqlx::query_scalar(
+        "select coalesce(sum(amount), 0)::bigint from public.payments
+         where status = 'PAID'
+           and paid_at >= (date_trunc('month', now() at time zone 'Asia/Jakarta') - make_interval(months => $1)) at time zone 'Asia/Jakarta'
+           and paid_at < (date_trunc('month', now() at time zone 'Asia/Jakarta') - make_interval(months => $1 - 1)) at time zone 'Asia/Jakarta'",
+    )
+    .bind(back)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+const TWO_MONTHS_AGO: &str = "(date_trunc('month', now() at time zone 'Asia/Jakarta') - interval '2 months' + interval '3 days') at time zone 'Asia/Jakarta'";
+
+#[tokio::test]
+async fn closed_months_are_kept_and_forgotten_when_a_change_touches_them() {
+    let db = TestDb::migrated().await;
+    let ana = db.add_user("ana@kilat.id").await;
+    let paid_then: Uuid = sqlx::query_scalar(&format!(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at)
+         values ($1, 'PRO', 99000, 'MIDTRANS', 'KK-old', 'PAID', {TWO_MONTHS_AGO}) returning id"
+    ))
+    .bind(ana)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(revenue_months_back(&db, 2).await, 99_000);
+    assert_eq!(
+        dashboard_metrics(&db.pool).await.unwrap().revenue_idr,
+        99_000
+    );
+    let kept: Vec<(String, i64)> = sqlx::query_as(
+        "select zone, count(*) from kilat_private.admin_closed_periods group by zone order by zone",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept,
+        [("Asia/Jakarta".to_string(), 11), ("UTC".to_string(), 1)],
+        "the eleven months that are over, and all time before this UTC month"
+    );
+
+    // What is kept is what the overview reads (a figure planted in the kept row shows).
+    sqlx::query("update kilat_private.admin_closed_periods set revenue_idr = 1 where revenue_idr = 99000 and zone = 'Asia/Jakarta'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(revenue_months_back(&db, 2).await, 1);
+
+    // A refund touches that month: it is summed again.
+    sqlx::query("update public.payments set status = 'REFUNDED' where id = $1")
+        .bind(paid_then)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(revenue_months_back(&db, 2).await, 0);
+    assert_eq!(dashboard_metrics(&db.pool).await.unwrap().revenue_idr, 0);
+
+    // A payment written paid in the past, and an account moved back in time, too.
+    sqlx::query(&format!(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at)
+         values ($1, 'BASIC', 49000, 'DOKU', 'KK-late', 'PAID', {TWO_MONTHS_AGO})"
+    ))
+    .bind(ana)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(revenue_months_back(&db, 2).await, 49_000);
+    let signups_then = |months: &[kilat_server::admin::metrics::Month]| months[9].signups;
+    assert_eq!(
+        signups_then(&months(&db.pool, "Asia/Jakarta", 12).await.unwrap()),
+        0
+    );
+    sqlx::query(&format!(
+        "update public.profiles set created_at = {TWO_MONTHS_AGO} where id = $1"
+    ))
+    .bind(ana)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        signups_then(&months(&db.pool, "Asia/Jakarta", 12).await.unwrap()),
+        1
+    );
+    // Deleting the account takes its sign-up away; its payment stays, nobody's now.
+    assert_eq!(
+        months(&db.pool, "Asia/Jakarta", 12).await.unwrap()[9].paying_users,
+        1
+    );
+    sqlx::query("delete from auth.users where id = $1")
+        .bind(ana)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let after = months(&db.pool, "Asia/Jakarta", 12).await.unwrap();
+    assert_eq!(
+        (
+            signups_then(&after),
+            after[9].paying_users,
+            after[9].revenue_idr
+        ),
+        (0, 0, 49_000)
+    );
+    assert_eq!(
+        dashboard_metrics(&db.pool).await.unwrap().revenue_idr,
+        49_000
+    );
+}
+
+/// Refunds racing the overview's first look at a month: whatever the interleaving, the month it
+/// keeps is the month as committed (a fill never keeps a figure a refund made stale).
+#[tokio::test]
+async fn refunds_racing_the_first_look_at_a_month_leave_no_stale_figure() {
+    const PAYMENTS: usize = 40;
+    let db = TestDb::migrated().await;
+    let ana = db.add_user("ana@kilat.id").await;
+    let ids: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status, paid_at)
+         select $1, 'PRO', 1000 * n, 'MIDTRANS', 'KK-race-' || n, 'PAID', {TWO_MONTHS_AGO}
+         from generate_series(1, {PAYMENTS}) n returning id"
+    ))
+    .bind(ana)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, id) in ids.into_iter().enumerate() {
+        let pool = db.pool.clone();
+        tasks.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(3 * n as u64)).await;
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("update public.payments set status = 'REFUNDED' where id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            // Still open while the overview looks.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            tx.commit().await.unwrap();
+        });
+    }
+    for n in 0..PAYMENTS {
+        let pool = db.pool.clone();
+        tasks.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(3 * n as u64 + 1)).await;
+            months(&pool, "Asia/Jakarta", 12).await.unwrap();
+            dashboard_metrics(&pool).await.unwrap();
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(revenue_months_back_in_sql(&db, 2).await, 0);
+    assert_eq!(revenue_months_back(&db, 2).await, 0);
+    assert_eq!(dashboard_metrics(&db.pool).await.unwrap().revenue_idr, 0);
 }

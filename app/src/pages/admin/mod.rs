@@ -4,10 +4,12 @@
 mod payments;
 mod people;
 mod records;
+mod system;
 
 pub use payments::{AdminPaymentPage, AdminPaymentsPage, AdminWebhooksPage};
 pub use people::{AdminPeoplePage, AdminPersonPage};
 pub use records::{AdminAiPage, AdminAuditPage, AdminMailPage, AdminWaitlistPage};
+pub use system::AdminSystemPage;
 
 use crate::components::layout::PageMeta;
 use crate::i18n::use_locale;
@@ -30,7 +32,7 @@ pub fn AdminPage() -> impl IntoView {
     let locale = use_locale();
     let overview = Resource::new(|| (), |_| load_admin_overview());
     view! {
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || overview.get().map(|answer| loaded(answer, locale, |overview| view! { <Overview overview/> }.into_any()))}
         </Suspense>
     }
@@ -47,10 +49,11 @@ pub enum AdminSection {
     Waitlist,
     Ai,
     Mail,
+    System,
 }
 
 impl AdminSection {
-    const ALL: [AdminSection; 8] = [
+    const ALL: [AdminSection; 9] = [
         AdminSection::Overview,
         AdminSection::People,
         AdminSection::Payments,
@@ -59,6 +62,7 @@ impl AdminSection {
         AdminSection::Waitlist,
         AdminSection::Ai,
         AdminSection::Mail,
+        AdminSection::System,
     ];
 
     fn href(self) -> &'static str {
@@ -71,6 +75,7 @@ impl AdminSection {
             AdminSection::Waitlist => "/admin/waitlist",
             AdminSection::Ai => "/admin/ai",
             AdminSection::Mail => "/admin/mail",
+            AdminSection::System => "/admin/system",
         }
     }
 
@@ -84,6 +89,7 @@ impl AdminSection {
             AdminSection::Waitlist => t!(locale, admin.nav_waitlist),
             AdminSection::Ai => t!(locale, admin.nav_ai),
             AdminSection::Mail => t!(locale, admin.nav_mail),
+            AdminSection::System => t!(locale, admin.nav_system),
         }
     }
 }
@@ -115,8 +121,12 @@ pub fn AdminNav(current: AdminSection) -> impl IntoView {
 }
 
 const INPUT_CLASS: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950";
-const TABLE_HEAD: &str = "pb-2 pr-4 font-medium";
 const CELL: &str = "py-2 pr-4 align-top";
+
+/// What an admin page shows while its data loads.
+fn loading(locale: Locale) -> impl IntoView {
+    view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }
+}
 
 /// What an admin page shows for its server function's answer: the page, the ordinary not-found
 /// page (to a non-admin, or for a record that does not exist), or the refusal in the admin's
@@ -256,5 +266,55 @@ fn Overview(overview: AdminOverview) -> impl IntoView {
                 <MonthChart title=t!(locale, admin.paying_by_month) months figure=|m| m.paying_users format=count test_id="chart-paying"/>
             </div>
         </section>
+    }
+}
+
+/// A column head of an [`AdminTable`]; figures align right.
+#[derive(Clone, Copy)]
+pub struct Head {
+    label: &'static str,
+    figure: bool,
+}
+
+impl Head {
+    pub fn text(label: &'static str) -> Self {
+        Self {
+            label,
+            figure: false,
+        }
+    }
+
+    pub fn figure(label: &'static str) -> Self {
+        Self {
+            label,
+            figure: true,
+        }
+    }
+}
+
+/// The admin pages' table: its heads, then its rows (`<tr>`s) as children. It scrolls sideways
+/// on a narrow screen.
+#[component]
+pub fn AdminTable(
+    test_id: &'static str,
+    heads: Vec<Head>,
+    /// Classes of the scrolling box around it (its margin).
+    #[prop(default = "mt-8")]
+    class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class=format!("{class} overflow-x-auto")>
+            <table class="w-full text-left text-sm" data-testid=test_id>
+                <thead class="text-slate-500 dark:text-slate-400">
+                    <tr>
+                        {heads.into_iter().map(|head| view! {
+                            <th scope="col" class=if head.figure { "pb-2 pr-4 text-right font-medium" } else { "pb-2 pr-4 font-medium" }>{head.label}</th>
+                        }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{children()}</tbody>
+            </table>
+        </div>
     }
 }

@@ -8,7 +8,8 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href, loaded,
+    AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, admin_error_for, list_href,
+    loaded, loading,
 };
 use crate::admin::api::{ReplayWebhook, load_payment, load_payments, load_webhook_events};
 use crate::admin::payments::{
@@ -86,7 +87,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.nav_payments)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || payments.get().map(|answer| loaded(answer, locale, |page| {
                 let filter = filter();
                 let href = |after: &str| list_href(PAYMENTS_PATH, &[
@@ -134,36 +135,21 @@ fn PaymentsTable(payments: Vec<PaymentLine>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="mt-8 overflow-x-auto">
-            <table class="w-full text-left text-sm" data-testid="payments">
-                <thead class="text-slate-500 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.date)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.order)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.customer)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.gateway)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.plan)}</th>
-                        <th scope="col" class=format!("{TABLE_HEAD} text-right")>{t!(locale, admin.amount)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.status)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {payments.into_iter().map(|payment| view! {
-                        <tr>
-                            <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
-                            <td class=format!("{CELL} font-mono text-xs")>
-                                <TextLink href=format!("{PAYMENTS_PATH}/{}", payment.id)>{payment.order_id}</TextLink>
-                            </td>
-                            <td class=CELL>{payment.email.unwrap_or_default()}</td>
-                            <td class=CELL>{gateway_name(payment.provider)}</td>
-                            <td class=CELL>{payment.plan.name()}</td>
-                            <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
-                            <td class=CELL><StatusBadge status=payment.status/></td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable test_id="payments" heads=vec![Head::text(t!(locale, admin.date)), Head::text(t!(locale, admin.order)), Head::text(t!(locale, admin.customer)), Head::text(t!(locale, admin.gateway)), Head::text(t!(locale, admin.plan)), Head::figure(t!(locale, admin.amount)), Head::text(t!(locale, admin.status))]>
+            {payments.into_iter().map(|payment| view! {
+                <tr>
+                    <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>
+                        <TextLink href=format!("{PAYMENTS_PATH}/{}", payment.id)>{payment.order_id}</TextLink>
+                    </td>
+                    <td class=CELL>{payment.email.unwrap_or_default()}</td>
+                    <td class=CELL>{gateway_name(payment.provider)}</td>
+                    <td class=CELL>{payment.plan.name()}</td>
+                    <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
+                    <td class=CELL><StatusBadge status=payment.status/></td>
+                </tr>
+            }).collect_view()}
+        </AdminTable>
     }
     .into_any()
 }
@@ -179,7 +165,7 @@ pub fn AdminPaymentPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.payment_title)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || payment.get().map(|answer| loaded(answer, locale, |detail| {
                 view! { <PaymentView detail/> }.into_any()
             }))}
@@ -258,7 +244,7 @@ pub fn AdminWebhooksPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.webhooks_title)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || events.get().map(|answer| loaded(answer, locale, |page| {
                 let filter = filter();
                 let href = |after: &str| list_href(WEBHOOKS_PATH, &[
@@ -305,50 +291,36 @@ fn EventsTable(events: Vec<WebhookEventLine>) -> impl IntoView {
     let refused = admin_error_for::<ReplayWebhook>().map(|error| error.message(locale));
     view! {
         {refused.map(|message| view! { <Alert kind=AlertKind::Error testid="replay-error">{message}</Alert> })}
-        <div class="mt-3 overflow-x-auto">
-            <table class="w-full text-left text-sm" data-testid="webhook-events">
-                <thead class="text-slate-500 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.received)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.event)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.status)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.attempts)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.last_error)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.payload)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {events.into_iter().map(|event| view! {
-                        <tr data-testid="webhook-event" data-status=event.status.as_db()>
-                            <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(event.received_at, locale)}</td>
-                            <td class=format!("{CELL} font-mono text-xs")>
-                                <span class="block">{gateway_name(event.provider)}" · "{event.event_type}</span>
-                                {match event.payment_id {
-                                    Some(payment) => view! { <TextLink href=format!("{PAYMENTS_PATH}/{payment}")>{event.event_id}</TextLink> }.into_any(),
-                                    None => event.event_id.into_any(),
-                                }}
-                            </td>
-                            <td class=CELL>{event_status_label(event.status, locale)}</td>
-                            <td class=CELL>{event.attempts}</td>
-                            <td class=format!("{CELL} max-w-xs break-words text-xs")>{event.last_error.unwrap_or_default()}</td>
-                            <td class=CELL>
-                                <details>
-                                    <summary class="cursor-pointer text-slate-500 dark:text-slate-400">{t!(locale, admin.payload)}</summary>
-                                    <pre class="mt-2 max-w-lg overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-950">{event.payload}</pre>
-                                </details>
-                                {event.replayable.then(|| view! {
-                                    <form method="post" action=ReplayWebhook::url() class="mt-2">
-                                        <input type="hidden" name="id" value=event.id.clone()/>
-                                        <button type="submit" class=button_class(false) title=t!(locale, admin.replay_hint) data-testid="replay">
-                                            {t!(locale, admin.replay)}
-                                        </button>
-                                    </form>
-                                })}
-                            </td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable test_id="webhook-events" class="mt-3" heads=vec![Head::text(t!(locale, admin.received)), Head::text(t!(locale, admin.event)), Head::text(t!(locale, admin.status)), Head::text(t!(locale, admin.attempts)), Head::text(t!(locale, admin.last_error)), Head::text(t!(locale, admin.payload))]>
+            {events.into_iter().map(|event| view! {
+                <tr data-testid="webhook-event" data-status=event.status.as_db()>
+                    <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(event.received_at, locale)}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>
+                        <span class="block">{gateway_name(event.provider)}" · "{event.event_type}</span>
+                        {match event.payment_id {
+                            Some(payment) => view! { <TextLink href=format!("{PAYMENTS_PATH}/{payment}")>{event.event_id}</TextLink> }.into_any(),
+                            None => event.event_id.into_any(),
+                        }}
+                    </td>
+                    <td class=CELL>{event_status_label(event.status, locale)}</td>
+                    <td class=CELL>{event.attempts}</td>
+                    <td class=format!("{CELL} max-w-xs break-words text-xs")>{event.last_error.unwrap_or_default()}</td>
+                    <td class=CELL>
+                        <details>
+                            <summary class="cursor-pointer text-slate-500 dark:text-slate-400">{t!(locale, admin.payload)}</summary>
+                            <pre class="mt-2 max-w-lg overflow-x-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-950">{event.payload}</pre>
+                        </details>
+                        {event.replayable.then(|| view! {
+                            <form method="post" action=ReplayWebhook::url() class="mt-2">
+                                <input type="hidden" name="id" value=event.id.clone()/>
+                                <button type="submit" class=button_class(false) title=t!(locale, admin.replay_hint) data-testid="replay">
+                                    {t!(locale, admin.replay)}
+                                </button>
+                            </form>
+                        })}
+                    </td>
+                </tr>
+            }).collect_view()}
+        </AdminTable>
     }
 }

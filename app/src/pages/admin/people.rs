@@ -8,7 +8,8 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href, loaded,
+    AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, admin_error_for, list_href,
+    loaded, loading,
 };
 use crate::admin::api::{GrantPlan, SetUserRole, load_people, load_person};
 use crate::admin::people::{Person, PersonLine, PersonPayment, REASON_MAX_CHARS};
@@ -51,7 +52,7 @@ pub fn AdminPeoplePage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.people_title)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || people.get().map(|answer| loaded(answer, locale, |page| view! {
                     <section class="py-12">
                         <AdminNav current=AdminSection::People/>
@@ -93,30 +94,17 @@ fn PeopleTable(people: Vec<PersonLine>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="mt-8 overflow-x-auto">
-            <table class="w-full text-left text-sm" data-testid="people">
-                <thead class="text-slate-500 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.email)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.name)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.plan)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.role)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.joined)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {people.into_iter().map(|person| view! {
-                        <tr>
-                            <td class=CELL><TextLink href=format!("{PEOPLE_PATH}/{}", person.id)>{person.email}</TextLink></td>
-                            <td class=CELL>{person.name.unwrap_or_default()}</td>
-                            <td class=CELL>{person.plan.name()}</td>
-                            <td class=CELL>{role_name(person.role, locale)}</td>
-                            <td class=format!("{CELL} whitespace-nowrap")>{format_date(person.joined_at, locale)}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable test_id="people" heads=vec![Head::text(t!(locale, admin.email)), Head::text(t!(locale, admin.name)), Head::text(t!(locale, admin.plan)), Head::text(t!(locale, admin.role)), Head::text(t!(locale, admin.joined))]>
+            {people.into_iter().map(|person| view! {
+                <tr>
+                    <td class=CELL><TextLink href=format!("{PEOPLE_PATH}/{}", person.id)>{person.email}</TextLink></td>
+                    <td class=CELL>{person.name.unwrap_or_default()}</td>
+                    <td class=CELL>{person.plan.name()}</td>
+                    <td class=CELL>{role_name(person.role, locale)}</td>
+                    <td class=format!("{CELL} whitespace-nowrap")>{format_date(person.joined_at, locale)}</td>
+                </tr>
+            }).collect_view()}
+        </AdminTable>
     }
     .into_any()
 }
@@ -132,7 +120,7 @@ pub fn AdminPersonPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.person_title)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || person.get().map(|answer| loaded(answer, locale, |person| view! { <PersonView person/> }.into_any()))}
         </Suspense>
     }
@@ -281,34 +269,20 @@ fn PaymentsCard(payments: Vec<PersonPayment>) -> impl IntoView {
                 view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-300">{t!(locale, admin.no_payments)}</p> }.into_any()
             } else {
                 view! {
-                    <div class="mt-3 overflow-x-auto">
-                        <table class="w-full text-left text-sm" data-testid="person-payments">
-                            <thead class="text-slate-500 dark:text-slate-400">
-                                <tr>
-                                    <th scope="col" class=TABLE_HEAD>{t!(locale, admin.date)}</th>
-                                    <th scope="col" class=TABLE_HEAD>{t!(locale, admin.order)}</th>
-                                    <th scope="col" class=TABLE_HEAD>{t!(locale, admin.gateway)}</th>
-                                    <th scope="col" class=TABLE_HEAD>{t!(locale, admin.plan)}</th>
-                                    <th scope="col" class=format!("{TABLE_HEAD} text-right")>{t!(locale, admin.amount)}</th>
-                                    <th scope="col" class=TABLE_HEAD>{t!(locale, admin.status)}</th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                {payments.into_iter().map(|payment| view! {
-                                    <tr>
-                                        <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
-                                        <td class=format!("{CELL} font-mono text-xs")>
-                                            <TextLink href=format!("/admin/payments/{}", payment.id)>{payment.order_id}</TextLink>
-                                        </td>
-                                        <td class=CELL>{payment.provider.as_db()}</td>
-                                        <td class=CELL>{payment.plan.name()}</td>
-                                        <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
-                                        <td class=CELL><StatusBadge status=payment.status/></td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                    <AdminTable test_id="person-payments" class="mt-3" heads=vec![Head::text(t!(locale, admin.date)), Head::text(t!(locale, admin.order)), Head::text(t!(locale, admin.gateway)), Head::text(t!(locale, admin.plan)), Head::figure(t!(locale, admin.amount)), Head::text(t!(locale, admin.status))]>
+                        {payments.into_iter().map(|payment| view! {
+                            <tr>
+                                <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
+                                <td class=format!("{CELL} font-mono text-xs")>
+                                    <TextLink href=format!("/admin/payments/{}", payment.id)>{payment.order_id}</TextLink>
+                                </td>
+                                <td class=CELL>{payment.provider.as_db()}</td>
+                                <td class=CELL>{payment.plan.name()}</td>
+                                <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
+                                <td class=CELL><StatusBadge status=payment.status/></td>
+                            </tr>
+                        }).collect_view()}
+                    </AdminTable>
                 }.into_any()
             }}
         </Card>
@@ -335,36 +309,23 @@ fn AuditCard(entries: Vec<AuditRecord>) -> impl IntoView {
 pub fn AuditTable(entries: Vec<AuditRecord>) -> impl IntoView {
     let locale = use_locale();
     view! {
-        <div class="mt-3 overflow-x-auto">
-            <table class="w-full text-left text-sm" data-testid="audit">
-                <thead class="text-slate-500 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.date)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.action)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.actor)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.target)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.details)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {entries.into_iter().map(|entry| view! {
-                        <tr>
-                            <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(entry.at, locale)}</td>
-                            <td class=format!("{CELL} font-mono text-xs")>{entry.action}</td>
-                            <td class=CELL>{entry.actor_email.unwrap_or_else(|| t!(locale, admin.system_actor).to_string())}</td>
-                            <td class=format!("{CELL} font-mono text-xs")>
-                                {format!("{}:{}", entry.target_type.unwrap_or_default(), entry.target_id.unwrap_or_default())}
-                            </td>
-                            <td class=CELL>
-                                <details>
-                                    <summary class="cursor-pointer text-slate-500 dark:text-slate-400">{t!(locale, admin.details)}</summary>
-                                    <pre class="mt-2 max-w-md overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-100 p-2 text-xs dark:bg-slate-950">{entry.metadata}</pre>
-                                </details>
-                            </td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable test_id="audit" class="mt-3" heads=vec![Head::text(t!(locale, admin.date)), Head::text(t!(locale, admin.action)), Head::text(t!(locale, admin.actor)), Head::text(t!(locale, admin.target)), Head::text(t!(locale, admin.details))]>
+            {entries.into_iter().map(|entry| view! {
+                <tr>
+                    <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(entry.at, locale)}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>{entry.action}</td>
+                    <td class=CELL>{entry.actor_email.unwrap_or_else(|| t!(locale, admin.system_actor).to_string())}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>
+                        {format!("{}:{}", entry.target_type.unwrap_or_default(), entry.target_id.unwrap_or_default())}
+                    </td>
+                    <td class=CELL>
+                        <details>
+                            <summary class="cursor-pointer text-slate-500 dark:text-slate-400">{t!(locale, admin.details)}</summary>
+                            <pre class="mt-2 max-w-md overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-100 p-2 text-xs dark:bg-slate-950">{entry.metadata}</pre>
+                        </details>
+                    </td>
+                </tr>
+            }).collect_view()}
+        </AdminTable>
     }
 }

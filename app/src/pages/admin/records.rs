@@ -9,7 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::people::AuditTable;
 use super::{
-    AdminNav, AdminSection, CELL, INPUT_CLASS, TABLE_HEAD, admin_error_for, list_href, loaded,
+    AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, admin_error_for, list_href,
+    loaded, loading,
 };
 use crate::admin::Page;
 use crate::admin::records::{
@@ -88,7 +89,7 @@ pub fn AdminAuditPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.nav_audit)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || trail.get().map(|answer| {
                 let filter = filter();
                 let value = |field: &Option<String>| field.clone().unwrap_or_default();
@@ -152,7 +153,7 @@ pub fn AdminWaitlistPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.nav_waitlist)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || waitlist.get().map(|answer| loaded(answer, locale, |view| {
                 let search = search();
                 let href = |after: &str| list_href(WAITLIST_PATH, &[("q", &search), ("after", after)]);
@@ -187,28 +188,16 @@ fn WaitlistTable(entries: Vec<WaitlistEntry>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="mt-8 overflow-x-auto">
-            <table class="w-full text-left text-sm" data-testid="waitlist">
-                <thead class="text-slate-500 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.email)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.name)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.source)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.joined)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {entries.into_iter().map(|entry| view! {
-                        <tr>
-                            <td class=CELL>{entry.email}</td>
-                            <td class=CELL>{entry.name.unwrap_or_default()}</td>
-                            <td class=CELL>{entry.source.unwrap_or_default()}</td>
-                            <td class=format!("{CELL} whitespace-nowrap")>{format_date(entry.joined_at, locale)}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable test_id="waitlist" heads=vec![Head::text(t!(locale, admin.email)), Head::text(t!(locale, admin.name)), Head::text(t!(locale, admin.source)), Head::text(t!(locale, admin.joined))]>
+            {entries.into_iter().map(|entry| view! {
+                <tr>
+                    <td class=CELL>{entry.email}</td>
+                    <td class=CELL>{entry.name.unwrap_or_default()}</td>
+                    <td class=CELL>{entry.source.unwrap_or_default()}</td>
+                    <td class=format!("{CELL} whitespace-nowrap")>{format_date(entry.joined_at, locale)}</td>
+                </tr>
+            }).collect_view()}
+        </AdminTable>
     }
     .into_any()
 }
@@ -234,7 +223,7 @@ pub fn AdminMailPage() -> impl IntoView {
     );
     view! {
         <PageMeta title=t!(locale, admin.nav_mail)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || outbox.get().map(|answer| loaded(answer, locale, |page| {
                 let status = status();
                 let href = |after: &str| list_href(MAIL_PATH, &[("status", status.map_or("", MailStatus::as_db)), ("after", after)]);
@@ -275,43 +264,29 @@ fn MailTable(messages: Vec<OutboxMessage>) -> impl IntoView {
     let refused = admin_error_for::<RetryMail>().map(|error| error.message(locale));
     view! {
         {refused.map(|message| view! { <Alert kind=AlertKind::Error testid="retry-error">{message}</Alert> })}
-        <div class="mt-8 overflow-x-auto">
-            <table class="w-full text-left text-sm" data-testid="mail">
-                <thead class="text-slate-500 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.queued)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.kind)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.recipient)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.status)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.attempts)}</th>
-                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.last_error)}</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {messages.into_iter().map(|message| view! {
-                        <tr data-testid="mail-message" data-status=message.status.as_db()>
-                            <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(message.queued_at, locale)}</td>
-                            <td class=format!("{CELL} font-mono text-xs")>{message.kind}</td>
-                            <td class=CELL>
-                                <span class="block">{message.recipient}</span>
-                                <span class="block text-xs text-slate-500 dark:text-slate-400">{message.subject.unwrap_or_default()}</span>
-                            </td>
-                            <td class=CELL>{mail_status_label(message.status, locale)}</td>
-                            <td class=CELL>{message.attempts}</td>
-                            <td class=format!("{CELL} max-w-xs break-words text-xs")>
-                                {message.last_error.unwrap_or_default()}
-                                {(message.status == MailStatus::Dead).then(|| view! {
-                                    <form method="post" action=RetryMail::url() class="mt-2">
-                                        <input type="hidden" name="id" value=message.id.clone()/>
-                                        <button type="submit" class=button_class(false) data-testid="retry">{t!(locale, admin.retry)}</button>
-                                    </form>
-                                })}
-                            </td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable test_id="mail" heads=vec![Head::text(t!(locale, admin.queued)), Head::text(t!(locale, admin.kind)), Head::text(t!(locale, admin.recipient)), Head::text(t!(locale, admin.status)), Head::text(t!(locale, admin.attempts)), Head::text(t!(locale, admin.last_error))]>
+            {messages.into_iter().map(|message| view! {
+                <tr data-testid="mail-message" data-status=message.status.as_db()>
+                    <td class=format!("{CELL} whitespace-nowrap")>{format_datetime(message.queued_at, locale)}</td>
+                    <td class=format!("{CELL} font-mono text-xs")>{message.kind}</td>
+                    <td class=CELL>
+                        <span class="block">{message.recipient}</span>
+                        <span class="block text-xs text-slate-500 dark:text-slate-400">{message.subject.unwrap_or_default()}</span>
+                    </td>
+                    <td class=CELL>{mail_status_label(message.status, locale)}</td>
+                    <td class=CELL>{message.attempts}</td>
+                    <td class=format!("{CELL} max-w-xs break-words text-xs")>
+                        {message.last_error.unwrap_or_default()}
+                        {(message.status == MailStatus::Dead).then(|| view! {
+                            <form method="post" action=RetryMail::url() class="mt-2">
+                                <input type="hidden" name="id" value=message.id.clone()/>
+                                <button type="submit" class=button_class(false) data-testid="retry">{t!(locale, admin.retry)}</button>
+                            </form>
+                        })}
+                    </td>
+                </tr>
+            }).collect_view()}
+        </AdminTable>
     }
     .into_any()
 }
@@ -323,7 +298,7 @@ pub fn AdminAiPage() -> impl IntoView {
     let usage = Resource::new(|| (), |_| load_ai_usage());
     view! {
         <PageMeta title=t!(locale, admin.ai_title)/>
-        <Suspense fallback=move || view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }>
+        <Suspense fallback=move || loading(locale)>
             {move || usage.get().map(|answer| loaded(answer, locale, |report| view! { <AiUsage report/> }.into_any()))}
         </Suspense>
     }
@@ -370,24 +345,15 @@ fn AiUsage(report: AiUsageReport) -> impl IntoView {
                         view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-300">{t!(locale, admin.ai_nothing)}</p> }.into_any()
                     } else {
                         view! {
-                            <table class="mt-3 w-full text-left text-sm" data-testid="ai-models">
-                                <thead class="text-slate-500 dark:text-slate-400">
-                                    <tr>
-                                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.model)}</th>
-                                        <th scope="col" class=format!("{TABLE_HEAD} text-right")>{t!(locale, admin.tokens)}</th>
-                                        <th scope="col" class=format!("{TABLE_HEAD} text-right")>{t!(locale, admin.calls)}</th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                    {report.models.into_iter().map(|model| view! {
-                                        <tr>
-                                            <td class=CELL><span class="font-mono text-xs">{model.model}</span>" "<span class="text-xs text-slate-500 dark:text-slate-400">{model.provider}</span></td>
-                                            <td class=format!("{CELL} text-right")>{count(model.tokens, locale)}</td>
-                                            <td class=format!("{CELL} text-right")>{count(model.calls, locale)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <AdminTable test_id="ai-models" class="mt-3" heads=vec![Head::text(t!(locale, admin.model)), Head::figure(t!(locale, admin.tokens)), Head::figure(t!(locale, admin.calls))]>
+                            {report.models.into_iter().map(|model| view! {
+                                <tr>
+                                    <td class=CELL><span class="font-mono text-xs">{model.model}</span>" "<span class="text-xs text-slate-500 dark:text-slate-400">{model.provider}</span></td>
+                                    <td class=format!("{CELL} text-right")>{count(model.tokens, locale)}</td>
+                                    <td class=format!("{CELL} text-right")>{count(model.calls, locale)}</td>
+                                </tr>
+                            }).collect_view()}
+                            </AdminTable>
                         }.into_any()
                     }}
                 </Card>
@@ -397,24 +363,15 @@ fn AiUsage(report: AiUsageReport) -> impl IntoView {
                         view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-300">{t!(locale, admin.ai_nothing)}</p> }.into_any()
                     } else {
                         view! {
-                            <table class="mt-3 w-full text-left text-sm" data-testid="ai-top-users">
-                                <thead class="text-slate-500 dark:text-slate-400">
-                                    <tr>
-                                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.customer)}</th>
-                                        <th scope="col" class=TABLE_HEAD>{t!(locale, admin.plan)}</th>
-                                        <th scope="col" class=format!("{TABLE_HEAD} text-right")>{t!(locale, admin.tokens)}</th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                                    {report.top_users.into_iter().map(|user| view! {
-                                        <tr>
-                                            <td class=CELL><TextLink href=format!("/admin/users/{}", user.user_id)>{user.name.unwrap_or(user.email)}</TextLink></td>
-                                            <td class=CELL>{user.plan.name()}</td>
-                                            <td class=format!("{CELL} text-right")>{count(user.tokens, locale)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <AdminTable test_id="ai-top-users" class="mt-3" heads=vec![Head::text(t!(locale, admin.customer)), Head::text(t!(locale, admin.plan)), Head::figure(t!(locale, admin.tokens))]>
+                            {report.top_users.into_iter().map(|user| view! {
+                                <tr>
+                                    <td class=CELL><TextLink href=format!("/admin/users/{}", user.user_id)>{user.name.unwrap_or(user.email)}</TextLink></td>
+                                    <td class=CELL>{user.plan.name()}</td>
+                                    <td class=format!("{CELL} text-right")>{count(user.tokens, locale)}</td>
+                                </tr>
+                            }).collect_view()}
+                            </AdminTable>
                         }.into_any()
                     }}
                 </Card>

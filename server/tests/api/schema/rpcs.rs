@@ -13,6 +13,7 @@ fn privileged_calls(target: Uuid) -> Vec<String> {
     vec![
         format!("select * from public.set_user_role('{target}', 'admin', null)"),
         "select * from public.admin_dashboard_metrics()".into(),
+        "select * from public.admin_monthly_figures('Asia/Jakarta', 12)".into(),
         "select * from public.claim_webhook_event('DOKU', 'rpc-evt', 'SUCCESS', null, '{}')".into(),
         "select public.finish_webhook_event('DOKU', 'rpc-evt', gen_random_uuid(), true)".into(),
         "select * from public.consume_rate_limit('rpc:key', 1, 60)".into(),

@@ -1,0 +1,47 @@
+//! `/admin/system`: the health check's measurements in detail (which migrations differ, which
+//! settings a feature lacks) and the background jobs' latest runs.
+
+use app::admin::{
+    AdminError,
+    system::{MigrationDrift, MigrationName, MissingSettings, SystemReport},
+};
+
+use super::{access::Admin, failed};
+use crate::{db::job_runs, health::HealthCheck};
+
+pub async fn report(check: &HealthCheck, _admin: &Admin) -> Result<SystemReport, AdminError> {
+    let probe = check.probe().await;
+    let jobs = job_runs::statuses(&check.pool).await.map_err(failed)?;
+    let named = |list: &[(i64, String)]| {
+        list.iter()
+            .map(|(version, description)| MigrationName {
+                version: *version,
+                description: description.clone(),
+            })
+            .collect()
+    };
+    Ok(SystemReport {
+        environment: check.config.environment.as_str().to_string(),
+        status: check.status_report(&probe),
+        migrations: probe.migrations.as_ref().map(|report| MigrationDrift {
+            applied: report.applied,
+            pending: named(&report.pending),
+            changed: named(&report.changed),
+            unknown_applied: report.unknown_applied.clone(),
+        }),
+        missing: check
+            .config
+            .features()
+            .filter(|(_, state)| !state.missing_env().is_empty())
+            .map(|(feature, state)| MissingSettings {
+                feature: feature.name().to_string(),
+                env: state
+                    .missing_env()
+                    .iter()
+                    .map(|env| env.to_string())
+                    .collect(),
+            })
+            .collect(),
+        jobs,
+    })
+}
