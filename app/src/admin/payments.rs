@@ -13,6 +13,11 @@ pub struct PaymentFilter {
     pub status: Option<PaymentStatus>,
     pub provider: Option<PaymentProvider>,
     pub plan: Option<Plan>,
+    /// Made on or after this day: `YYYY-MM-DD`, days in WIB (Asia/Jakarta). Anything else is
+    /// refused with [`super::AdminError::InvalidFilter`].
+    pub from: Option<String>,
+    /// Made on or before this day, as `from`.
+    pub to: Option<String>,
 }
 
 /// One line of the payments list.

@@ -14,14 +14,14 @@ use app::admin::{
 };
 use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
     access::Admin,
     csv::{CsvWriter, ReaderGone},
     cursor::{self, Cursor},
-    failed,
+    failed, parse_day,
 };
 
 /// Longest values the table accepts (its check constraints); anything longer matches nothing,
@@ -92,18 +92,6 @@ fn is_target_type(text: &str) -> bool {
     (1..=32).contains(&text.len())
         && text.starts_with(|c: char| c.is_ascii_lowercase())
         && text.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-}
-
-/// `YYYY-MM-DD`, a real calendar day.
-fn parse_day(text: &str) -> Option<Date> {
-    let mut parts = text.split('-');
-    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
-        return None;
-    }
-    let year: i32 = year.parse().ok()?;
-    let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
-    Date::from_calendar_date(year, month, day.parse().ok()?).ok()
 }
 
 fn day_text(day: Date) -> String {

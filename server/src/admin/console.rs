@@ -196,7 +196,14 @@ impl AdminConsole for RequestAdmin {
         after: Option<String>,
     ) -> Result<Page<PaymentLine>, AdminError> {
         let admin = self.require_admin().await?;
-        payments::list(&self.identity.pool, &admin, &filter, after.as_deref()).await
+        payments::list(
+            &self.identity.pool,
+            &admin,
+            &filter,
+            &self.zone,
+            after.as_deref(),
+        )
+        .await
     }
 
     async fn payment(&self, id: String) -> Result<Option<PaymentDetail>, AdminError> {

@@ -31,3 +31,15 @@ fn parse<T: std::str::FromStr>(text: &str) -> Result<T, AdminError> {
         AdminError::Unavailable
     })
 }
+
+/// `YYYY-MM-DD`, a real calendar day (a list filter's date).
+fn parse_day(text: &str) -> Option<time::Date> {
+    let mut parts = text.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let year: i32 = year.parse().ok()?;
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    time::Date::from_calendar_date(year, month, day.parse().ok()?).ok()
+}

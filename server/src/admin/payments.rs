@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     access::Admin,
     cursor::{self, Cursor},
-    failed, parse,
+    failed, parse, parse_day,
 };
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::billing::{
@@ -30,13 +30,30 @@ fn pretty(json: &Value) -> String {
     serde_json::to_string_pretty(json).unwrap_or_default()
 }
 
-/// One page of payments matching `filter`, newest first.
+/// A filter day, if given: `YYYY-MM-DD`, else refused.
+fn filter_day(text: &Option<String>) -> Result<Option<time::Date>, AdminError> {
+    match text
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    {
+        None => Ok(None),
+        Some(text) => parse_day(text).map(Some).ok_or(AdminError::InvalidFilter),
+    }
+}
+
+/// One page of payments matching `filter`, newest first. Days are calendar days in `zone`.
 pub async fn list(
     pool: &PgPool,
     _admin: &Admin,
     filter: &PaymentFilter,
+    zone: &str,
     after: Option<&str>,
 ) -> Result<Page<PaymentLine>, AdminError> {
+    let (from, to) = (filter_day(&filter.from)?, filter_day(&filter.to)?);
+    if from.zip(to).is_some_and(|(from, to)| from > to) {
+        return Err(AdminError::InvalidFilter);
+    }
     let after = Cursor::<Uuid>::decode(after).map_err(|_| AdminError::BadRequest)?;
     let rows = sqlx::query!(
         r#"select p.id, p.external_id, p.user_id, u.email as "email?",
@@ -48,6 +65,8 @@ pub async fn list(
              and ($2::text is null or p.provider = ($2::text)::public.payment_provider)
              and ($3::text is null or p.plan = ($3::text)::public.subscription_plan)
              and ($4::timestamptz is null or (p.created_at, p.id) < ($4, $5))
+             and ($7::date is null or p.created_at >= $7::date::timestamp at time zone $9)
+             and ($8::date is null or p.created_at < ($8::date + 1)::timestamp at time zone $9)
            order by p.created_at desc, p.id desc
            limit $6"#,
         filter.status.map(|status| status.as_db()),
@@ -56,6 +75,9 @@ pub async fn list(
         after.as_ref().map(|cursor| cursor.at),
         after.as_ref().map(|cursor| cursor.id),
         cursor::PAGE_QUERY_LIMIT,
+        from,
+        to,
+        zone,
     )
     .fetch_all(pool)
     .await

@@ -195,3 +195,72 @@ async fn a_failed_notification_replayed_many_times_at_once_is_applied_once_and_a
             && !processed.contains("data-testid=\"replay\"")
     );
 }
+
+#[tokio::test]
+async fn payments_are_filtered_by_whole_days_in_wib_and_a_bad_date_is_refused() {
+    use app::admin::{AdminError, payments::PaymentFilter};
+    use kilat_server::admin::{access::Admin, payments};
+
+    let db = crate::helpers::TestDb::migrated().await;
+    let id = db.add_user("ops@kilat.id").await;
+    sqlx::query("update public.user_roles set role = 'admin' where user_id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let admin = Admin::verify(&db.pool, id, "ops@kilat.id".into())
+        .await
+        .unwrap();
+    // Around the WIB day 2026-11-10 (UTC+7): 16:59:59Z on the 9th is 23:59:59 WIB on the 9th,
+    // 17:00Z is midnight of the 10th, 16:59:59Z on the 10th its last second.
+    sqlx::query(
+        "insert into public.payments (user_id, plan, amount, provider, external_id, status, created_at)
+         select $1, 'PRO', 99000, 'MIDTRANS', order_id, 'FAILED', at::timestamptz
+         from (values ('KK-before', '2026-11-09T16:59:59Z'), ('KK-first', '2026-11-09T17:00:00Z'),
+                      ('KK-last', '2026-11-10T16:59:59Z'), ('KK-after', '2026-11-10T17:00:00Z')) v(order_id, at)",
+    )
+    .bind(id)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let shown = |from: &str, to: &str| {
+        let filter = PaymentFilter {
+            from: Some(from.to_string()),
+            to: Some(to.to_string()),
+            ..PaymentFilter::default()
+        };
+        let (pool, admin) = (db.pool.clone(), admin.clone());
+        async move {
+            payments::list(&pool, &admin, &filter, "Asia/Jakarta", None)
+                .await
+                .map(|page| {
+                    page.items
+                        .into_iter()
+                        .map(|line| line.order_id)
+                        .collect::<Vec<_>>()
+                })
+        }
+    };
+    assert_eq!(
+        shown("2026-11-10", "2026-11-10").await.unwrap(),
+        ["KK-last", "KK-first"]
+    );
+    assert_eq!(
+        shown("2026-11-11", "").await.unwrap(),
+        ["KK-after"],
+        "an empty bound is no bound"
+    );
+    assert_eq!(shown("", "2026-11-09").await.unwrap(), ["KK-before"]);
+    for (from, to) in [
+        ("2026-11-31", ""),
+        ("10-11-2026", ""),
+        ("", "2026-11-10T00:00"),
+        ("2026-11-11", "2026-11-10"),
+    ] {
+        assert_eq!(
+            shown(from, to).await.err(),
+            Some(AdminError::InvalidFilter),
+            "{from:?} {to:?}"
+        );
+    }
+}

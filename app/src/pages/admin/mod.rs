@@ -123,6 +123,23 @@ pub fn AdminNav(current: AdminSection) -> impl IntoView {
 const INPUT_CLASS: &str = "block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-950";
 const CELL: &str = "py-2 pr-4 align-top";
 
+/// A labelled text (or `kind`) input of a GET filter form.
+#[component]
+fn TextFilter(
+    name: &'static str,
+    label: &'static str,
+    value: Option<String>,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="text-sm font-medium">
+            {label}
+            <input type=kind name=name value=value.unwrap_or_default() placeholder=placeholder maxlength="200" class=format!("mt-1 {INPUT_CLASS}")/>
+        </label>
+    }
+}
+
 /// What an admin page shows while its data loads.
 fn loading(locale: Locale) -> impl IntoView {
     view! { <p class="py-12 text-slate-500 dark:text-slate-400">{t!(locale, admin.loading)}</p> }

@@ -8,8 +8,8 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, admin_error_for, list_href,
-    loaded, loading,
+    AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, TextFilter, admin_error_for,
+    list_href, loaded, loading,
 };
 use crate::admin::api::{ReplayWebhook, load_payment, load_payments, load_webhook_events};
 use crate::admin::payments::{
@@ -68,7 +68,7 @@ fn event_status_label(status: WebhookEventStatus, locale: Locale) -> &'static st
     }
 }
 
-/// `/admin/payments?status=&provider=&plan=&after=`.
+/// `/admin/payments?status=&provider=&plan=&from=&to=&after=`.
 #[component]
 pub fn AdminPaymentsPage() -> impl IntoView {
     let locale = use_locale();
@@ -78,6 +78,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
             status: chosen(q.get("status")),
             provider: chosen(q.get("provider")),
             plan: chosen(q.get("plan")),
+            from: q.get("from"),
+            to: q.get("to"),
         })
     };
     let after = move || query.with(|q| q.get("after"));
@@ -94,6 +96,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                     ("status", filter.status.map_or("", |s| s.as_db())),
                     ("provider", filter.provider.map_or("", |p| p.as_db())),
                     ("plan", filter.plan.map_or("", |p| p.as_db())),
+                    ("from", filter.from.as_deref().unwrap_or_default()),
+                    ("to", filter.to.as_deref().unwrap_or_default()),
                     ("after", after),
                 ]);
                 view! {
@@ -101,7 +105,7 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                         <AdminNav current=AdminSection::Payments/>
                         <h1 class="text-3xl font-bold tracking-tight">{t!(locale, admin.nav_payments)}</h1>
                         <p class="mt-2 text-slate-600 dark:text-slate-300">{t!(locale, admin.payments_lead)}</p>
-                        <form method="get" action=PAYMENTS_PATH class="mt-6 grid max-w-3xl grid-cols-2 items-end gap-3 sm:grid-cols-4" data-testid="payment-filters">
+                        <form method="get" action=PAYMENTS_PATH class="mt-6 grid max-w-5xl grid-cols-2 items-end gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="payment-filters">
                             <FilterSelect name="status" label=t!(locale, admin.status)
                                 options=PaymentStatus::ALL.iter().map(|s| (s.as_db(), s.as_db())).collect()
                                 selected=filter.status.map(|s| s.as_db())/>
@@ -111,6 +115,8 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                             <FilterSelect name="plan" label=t!(locale, admin.plan)
                                 options=Plan::PAID.iter().map(|p| (p.as_db(), p.name())).collect()
                                 selected=filter.plan.map(|p| p.as_db())/>
+                            <TextFilter name="from" label=t!(locale, admin.filter_from) value=filter.from.clone() kind="date"/>
+                            <TextFilter name="to" label=t!(locale, admin.filter_to) value=filter.to.clone() kind="date"/>
                             <button type="submit" class=button_class(true)>{t!(locale, admin.filter_button)}</button>
                         </form>
                         <PaymentsTable payments=page.items/>

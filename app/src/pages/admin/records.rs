@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::people::AuditTable;
 use super::{
-    AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, admin_error_for, list_href,
-    loaded, loading,
+    AdminNav, AdminSection, AdminTable, CELL, Head, TextFilter, admin_error_for, list_href, loaded,
+    loading,
 };
 use crate::admin::Page;
 use crate::admin::records::{
@@ -49,22 +49,6 @@ fn Pager(
             {first.map(|href| view! { <TextLink href>{t!(locale, admin.first_page)}</TextLink> })}
             {next.map(|href| view! { <span data-testid=test_id><TextLink href>{t!(locale, admin.next_page)}</TextLink></span> })}
         </nav>
-    }
-}
-
-#[component]
-fn TextFilter(
-    name: &'static str,
-    label: &'static str,
-    value: Option<String>,
-    #[prop(optional)] placeholder: &'static str,
-    #[prop(default = "text")] kind: &'static str,
-) -> impl IntoView {
-    view! {
-        <label class="text-sm font-medium">
-            {label}
-            <input type=kind name=name value=value.unwrap_or_default() placeholder=placeholder maxlength="200" class=format!("mt-1 {INPUT_CLASS}")/>
-        </label>
     }
 }
 
