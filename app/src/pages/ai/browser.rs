@@ -150,10 +150,60 @@ pub fn follow_end() {
     }
 }
 
-/// Puts `text` on the clipboard; `true` once it is there.
-pub async fn copy_text(text: &str) -> bool {
-    let clipboard = leptos::prelude::window().navigator().clipboard();
-    JsFuture::from(clipboard.write_text(text)).await.is_ok()
+/// Puts `text` on the clipboard; once it is there, `label` says so for two seconds (in the
+/// words of `root`'s page).
+pub fn copy_and_confirm(root: Element, label: Element, text: String) {
+    leptos::task::spawn_local(async move {
+        let clipboard = leptos::prelude::window().navigator().clipboard();
+        if JsFuture::from(clipboard.write_text(&text)).await.is_ok() {
+            set_text(&label, &words(&root, "copied"));
+            leptos::prelude::set_timeout(
+                move || set_text(&label, &words(&root, "copy")),
+                std::time::Duration::from_secs(2),
+            );
+        }
+    });
+}
+
+/// An answer as it streams in, drawn (as Markdown) into its element at most every
+/// [`StreamingText::REDRAW_EVERY_MS`]: often enough to read as it comes, rarely enough that a
+/// long answer is not rendered again for every word.
+pub struct StreamingText {
+    into: Element,
+    shown: String,
+    pending: String,
+    drawn_at: f64,
+}
+
+impl StreamingText {
+    const REDRAW_EVERY_MS: f64 = 60.0;
+
+    pub fn new(into: Element) -> Self {
+        Self {
+            into,
+            shown: String::new(),
+            pending: String::new(),
+            drawn_at: now_ms(),
+        }
+    }
+
+    /// Adds `piece`, and draws everything so far when the last drawing is old enough.
+    pub fn push(&mut self, piece: &str) {
+        self.pending.push_str(piece);
+        if now_ms() - self.drawn_at >= Self::REDRAW_EVERY_MS {
+            self.shown.push_str(&self.pending);
+            self.pending.clear();
+            crate::components::markdown::render_into(&self.into, &self.shown);
+            self.drawn_at = now_ms();
+            follow_end();
+        }
+    }
+
+    /// The whole text, drawn or not.
+    pub fn finish(mut self) -> String {
+        self.shown.push_str(&self.pending);
+        self.shown
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

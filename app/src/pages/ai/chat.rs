@@ -202,19 +202,17 @@ pub mod live {
     use leptos::web_sys::{Element, Event, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 
     use super::super::browser::{
-        AbortController, Finish, Piece, Refusal, Summary, conversation, conversations, copy_text,
-        delete, enable, ending_note, focus, follow_end, from_template, json_body, listen, now_ms,
-        part, plausible_id, rename, set_text, show, show_in_address, show_meter, show_problem,
-        stream_answer, target_of, unix_now, usage, words,
+        AbortController, Finish, Piece, Refusal, StreamingText, Summary, conversation,
+        conversations, copy_and_confirm, delete, enable, ending_note, focus, follow_end,
+        from_template, json_body, listen, part, plausible_id, rename, set_text, show,
+        show_in_address, show_meter, show_problem, stream_answer, target_of, unix_now, usage,
+        words,
     };
     use crate::ai::{CHAT_PATH, conversation_title, parse_message};
     use crate::components::island::query_value;
     use crate::components::markdown::render_into;
     use crate::i18n::{format_date, use_locale};
 
-    /// How often a streaming answer is drawn again (ms): often enough to read as it comes,
-    /// rarely enough that a long answer is not re-rendered for every word.
-    const REDRAW_EVERY_MS: f64 = 60.0;
     /// How long after a stop the meter is read again: the server counts a stopped answer
     /// once it has seen the connection close.
     const METER_AFTER_STOP: Duration = Duration::from_millis(1500);
@@ -687,24 +685,13 @@ pub mod live {
             follow_end();
             let chat = self.clone();
             spawn_local(async move {
-                let mut shown = String::new();
-                let mut pending = String::new();
-                let mut drawn_at = now_ms();
+                let mut streaming_text = StreamingText::new(text.clone());
                 let finish = stream_answer(CHAT_PATH, body, &abort, |piece| match piece {
                     Piece::Start(id) => chat.adopt(id, &message),
-                    Piece::Text(piece) => {
-                        pending.push_str(&piece);
-                        if now_ms() - drawn_at >= REDRAW_EVERY_MS {
-                            shown.push_str(&pending);
-                            pending.clear();
-                            render_into(&text, &shown);
-                            drawn_at = now_ms();
-                            follow_end();
-                        }
-                    }
+                    Piece::Text(piece) => streaming_text.push(&piece),
                 })
                 .await;
-                shown.push_str(&pending);
+                let shown = streaming_text.finish();
                 chat.0.borrow_mut().abort = None;
                 show(&streaming, false);
                 show(&part(&root, "typing"), false);
@@ -788,17 +775,7 @@ pub mod live {
             else {
                 return;
             };
-            let root = self.root();
-            let label = part(button, "copy-label");
-            spawn_local(async move {
-                if copy_text(&text).await {
-                    set_text(&label, &words(&root, "copied"));
-                    set_timeout(
-                        move || set_text(&label, &words(&root, "copy")),
-                        Duration::from_secs(2),
-                    );
-                }
-            });
+            copy_and_confirm(self.root(), part(button, "copy-label"), text);
         }
 
         fn begin_rename(&self) {

@@ -127,14 +127,13 @@ pub mod live {
     use leptos::web_sys::{Element, Event, HtmlTextAreaElement};
 
     use super::super::browser::{
-        AbortController, Finish, Piece, Refusal, copy_text, enable, ending_note, focus, follow_end,
-        json_body, listen, now_ms, part, set_text, show, show_meter, show_problem, stream_answer,
-        target_of, usage, words,
+        AbortController, Finish, Piece, Refusal, StreamingText, copy_and_confirm, enable,
+        ending_note, focus, json_body, listen, part, set_text, show, show_meter, show_problem,
+        stream_answer, target_of, usage,
     };
     use crate::ai::{GENERATE_PATH, parse_message};
     use crate::components::markdown::render_into;
 
-    const REDRAW_EVERY_MS: f64 = 60.0;
     const METER_AFTER_STOP: Duration = Duration::from_millis(1500);
 
     struct State {
@@ -236,17 +235,7 @@ pub mod live {
                 Some("retry") => self.generate(),
                 Some("copy") => {
                     let text = self.0.borrow().text.clone();
-                    let root = self.root();
-                    let label = part(&button, "copy-label");
-                    spawn_local(async move {
-                        if copy_text(&text).await {
-                            set_text(&label, &words(&root, "copied"));
-                            set_timeout(
-                                move || set_text(&label, &words(&root, "copy")),
-                                Duration::from_secs(2),
-                            );
-                        }
-                    });
+                    copy_and_confirm(self.root(), part(&button, "copy-label"), text);
                 }
                 _ => {}
             }
@@ -295,23 +284,14 @@ pub mod live {
             let body = json_body(&[("template", &template), ("input", &notes)]);
             let generator = self.clone();
             spawn_local(async move {
-                let mut shown = String::new();
-                let mut pending = String::new();
-                let mut drawn_at = now_ms();
+                let mut streaming_text = StreamingText::new(result.clone());
                 let finish = stream_answer(GENERATE_PATH, body, &abort, |piece| {
                     if let Piece::Text(piece) = piece {
-                        pending.push_str(&piece);
-                        if now_ms() - drawn_at >= REDRAW_EVERY_MS {
-                            shown.push_str(&pending);
-                            pending.clear();
-                            render_into(&result, &shown);
-                            drawn_at = now_ms();
-                            follow_end();
-                        }
+                        streaming_text.push(&piece);
                     }
                 })
                 .await;
-                shown.push_str(&pending);
+                let shown = streaming_text.finish();
                 render_into(&result, &shown);
                 show(&part(&root, "result-empty"), shown.is_empty());
                 let (ending, problem, meter) = match finish {
