@@ -544,9 +544,6 @@ pub const TEXTS: Texts = Texts {
         system_lead: "Whether this deployment is whole: the database schema against this build, each feature's state and what it lacks, and when each background job last ran.",
         environment: "Environment",
         schema: "Database schema",
-        schema_current: |applied| {
-            format!("All {applied} migrations are applied: the schema matches this build.")
-        },
         schema_drift: "The schema differs from this build. The server applies pending migrations when it starts; `server doctor` explains a changed or unknown one.",
         schema_pending: "Not applied yet",
         schema_changed: "Changed after it was applied",

@@ -549,9 +549,6 @@ pub const TEXTS: Texts = Texts {
         system_lead: "Apakah deployment ini utuh: skema basis data dibanding build ini, keadaan setiap fitur dan apa yang kurang, serta kapan setiap pekerjaan latar belakang terakhir berjalan.",
         environment: "Lingkungan",
         schema: "Skema basis data",
-        schema_current: |applied| {
-            format!("Semua {applied} migrasi sudah diterapkan: skema cocok dengan build ini.")
-        },
         schema_drift: "Skema berbeda dari build ini. Server menerapkan migrasi yang tertunda saat dijalankan; `server doctor` menjelaskan migrasi yang berubah atau tidak dikenal.",
         schema_pending: "Belum diterapkan",
         schema_changed: "Berubah setelah diterapkan",

@@ -537,7 +537,6 @@ pub struct Admin {
     pub system_lead: &'static str,
     pub environment: &'static str,
     pub schema: &'static str,
-    pub schema_current: fn(usize) -> String,
     pub schema_drift: &'static str,
     pub schema_pending: &'static str,
     pub schema_changed: &'static str,

@@ -31,7 +31,12 @@ pub fn StatusPage() -> impl IntoView {
 
 /// The measurements as people read them (also on `/admin/system`).
 #[component]
-pub(crate) fn Report(report: StatusReport) -> impl IntoView {
+pub(crate) fn Report(
+    report: StatusReport,
+    /// Classes of its box (its margin).
+    #[prop(default = "mt-8")]
+    class: &'static str,
+) -> impl IntoView {
     let locale = use_locale();
     let (kind, summary) = if report.healthy() {
         (AlertKind::Success, t!(locale, status.all_good))
@@ -49,7 +54,7 @@ pub(crate) fn Report(report: StatusReport) -> impl IntoView {
         None => t!(locale, status.unknown).to_string(),
     };
     view! {
-        <div class="mt-8 space-y-6" data-testid="status">
+        <div class=format!("{class} space-y-6") data-testid="status">
             <Alert kind=kind testid="status-summary">{summary}</Alert>
             <Card>
                 <dl class="space-y-3 text-sm">

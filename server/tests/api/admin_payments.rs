@@ -264,3 +264,28 @@ async fn payments_are_filtered_by_whole_days_in_wib_and_a_bad_date_is_refused() 
         );
     }
 }
+
+#[tokio::test]
+async fn a_bad_date_in_the_address_is_explained_above_the_form_to_correct_it() {
+    let (owner, _pool) = spawn_app_with(&[("ADMIN_EMAILS", "owner@kilat.id")]).await;
+    owner.sign_up_confirmed("owner@kilat.id", "Owner").await;
+    for query in [
+        "from=2026-11-31",
+        "to=31-11-2026",
+        "from=2026-11-10&to=2026-11-09",
+    ] {
+        let response = owner.get(&format!("/admin/payments?{query}")).await;
+        assert!(response.status().as_u16() < 500, "{query}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("data-testid=\"payment-filters\"")
+                && html.contains("That filter cannot be used")
+                && !html.contains("data-testid=\"payments\""),
+            "{query}: {html}"
+        );
+    }
+    let html = owner
+        .page("/admin/payments?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert!(html.contains("value=\"2026-11-01\"") && html.contains("value=\"2026-11-30\""));
+}

@@ -90,16 +90,21 @@ pub fn AdminPaymentsPage() -> impl IntoView {
     view! {
         <PageMeta title=t!(locale, admin.nav_payments)/>
         <Suspense fallback=move || loading(locale)>
-            {move || payments.get().map(|answer| loaded(answer, locale, |page| {
+            {move || payments.get().map(|answer| {
                 let filter = filter();
-                let href = |after: &str| list_href(PAYMENTS_PATH, &[
-                    ("status", filter.status.map_or("", |s| s.as_db())),
-                    ("provider", filter.provider.map_or("", |p| p.as_db())),
-                    ("plan", filter.plan.map_or("", |p| p.as_db())),
-                    ("from", filter.from.as_deref().unwrap_or_default()),
-                    ("to", filter.to.as_deref().unwrap_or_default()),
-                    ("after", after),
-                ]);
+                let params = [
+                    ("status", filter.status.map_or("", |s| s.as_db()).to_string()),
+                    ("provider", filter.provider.map_or("", |p| p.as_db()).to_string()),
+                    ("plan", filter.plan.map_or("", |p| p.as_db()).to_string()),
+                    ("from", filter.from.clone().unwrap_or_default()),
+                    ("to", filter.to.clone().unwrap_or_default()),
+                ];
+                let href = move |after: &str| {
+                    let mut pairs: Vec<(&str, &str)> = params.iter().map(|(name, value)| (*name, value.as_str())).collect();
+                    pairs.push(("after", after));
+                    list_href(PAYMENTS_PATH, &pairs)
+                };
+                // The form stays above a refusal (a date typed wrong), to be corrected in place.
                 view! {
                     <section class="py-12">
                         <AdminNav current=AdminSection::Payments/>
@@ -119,16 +124,18 @@ pub fn AdminPaymentsPage() -> impl IntoView {
                             <TextFilter name="to" label=t!(locale, admin.filter_to) value=filter.to.clone() kind="date"/>
                             <button type="submit" class=button_class(true)>{t!(locale, admin.filter_button)}</button>
                         </form>
-                        <PaymentsTable payments=page.items/>
-                        <nav class="mt-4 flex gap-6 text-sm">
-                            {after().map(|_| view! { <TextLink href=href("")>{t!(locale, admin.first_page)}</TextLink> })}
-                            {page.next.map(|next| view! {
-                                <span data-testid="payments-next"><TextLink href=href(&next)>{t!(locale, admin.next_page)}</TextLink></span>
-                            })}
-                        </nav>
+                        {loaded(answer, locale, move |page| view! {
+                            <PaymentsTable payments=page.items/>
+                            <nav class="mt-4 flex gap-6 text-sm">
+                                {after().map(|_| view! { <TextLink href=href("")>{t!(locale, admin.first_page)}</TextLink> })}
+                                {page.next.map(|next| view! {
+                                    <span data-testid="payments-next"><TextLink href=href(&next)>{t!(locale, admin.next_page)}</TextLink></span>
+                                })}
+                            </nav>
+                        }.into_any())}
                     </section>
-                }.into_any()
-            }))}
+                }
+            })}
         </Suspense>
     }
 }
