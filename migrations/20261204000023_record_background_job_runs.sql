@@ -2,7 +2,7 @@
 --
 -- every server process runs the jobs (payment reconciliation, the subscription
 -- lapse, mail delivery, renewal reminders, the session sweep). each records its
--- runs here, one row per job shared by all processes: at most once a minute
+-- runs here, one row per job shared by all processes: about once a minute
 -- per job and process while its outcome stays the same, and at once when it
 -- turns from working to failing or back. the mail worker runs every few
 -- seconds; writing each of those runs would cost more than the runs.

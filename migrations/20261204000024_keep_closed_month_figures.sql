@@ -13,10 +13,12 @@
 -- paid payment's amount, owner or time corrected, an account deleted, rows
 -- written with past timestamps (`server seed-demo`). row triggers on payments
 -- and profiles delete every kept period containing the moment they touch, and
--- the next view computes it again. their when-clauses keep the triggers off
--- the hot path: a checkout or a failed notification never calls them; a
--- settlement to PAID deletes nothing (its month is the current one) but still
--- takes the lock below.
+-- the next view computes it again. their when-clauses keep the payments
+-- triggers off the hot path: a checkout or a failed notification never calls
+-- them; a settlement to PAID deletes nothing (its month is the current one)
+-- but still takes the lock below, as does every sign-up (one begun just before
+-- a month ends may commit after a view kept that month). truncating either
+-- table forgets everything.
 --
 -- the race: a view computes a closed month from a snapshot that misses a
 -- refund committing meanwhile, and keeps the stale figure after the refund's
@@ -25,7 +27,10 @@
 -- other): a fill waits for every change in flight to commit and then reads
 -- them; a change arriving during a fill waits for it and then deletes what it
 -- kept. plpgsql statements take a fresh snapshot each in read committed, which
--- both sides rely on.
+-- both sides rely on: a view in a stricter transaction sums closed periods
+-- without keeping them. changes that find something to forget also take a
+-- second lock, exclusively, before deleting: two of them each deleting two
+-- kept periods in opposite orders would otherwise deadlock on the rows.
 --
 -- periods are ranges of time (starts, ends), so one zone's months and another's
 -- never mix. `zone` names the calendar a range was cut from (months in the
@@ -83,6 +88,14 @@ immutable
 set search_path = ''
 as $$ select pg_catalog.hashtextextended('kilat.admin_closed_periods', 0) $$;
 
+-- the key of the lock that takes deleters of kept periods one at a time.
+create function kilat_private.closed_periods_deleters_lock_key()
+returns bigint
+language sql
+immutable
+set search_path = ''
+as $$ select pg_catalog.hashtextextended('kilat.admin_closed_periods.deleters', 0) $$;
+
 -- the kept figures of a period that is over, computed and kept on first use.
 create function kilat_private.closed_period_figures(p_zone text, p_starts timestamptz, p_ends timestamptz)
 returns table (signups bigint, paying_users bigint, revenue_idr bigint, paid_payments bigint)
@@ -102,6 +115,12 @@ begin
     from kilat_private.admin_closed_periods c
     where c.zone = p_zone and c.starts = p_starts and c.ends = p_ends;
   if found then
+    return;
+  end if;
+  if pg_catalog.current_setting('transaction_isolation') <> 'read committed' then
+    -- one snapshot for the whole transaction: the lock below could not make a
+    -- fill see the changes it waited for.
+    return query select * from kilat_private.period_figures(p_starts, p_ends);
     return;
   end if;
   perform pg_catalog.pg_advisory_xact_lock(kilat_private.closed_periods_lock_key());
@@ -130,7 +149,29 @@ begin
     return;
   end if;
   perform pg_catalog.pg_advisory_xact_lock_shared(kilat_private.closed_periods_lock_key());
-  delete from kilat_private.admin_closed_periods c where p_at >= c.starts and p_at < c.ends;
+  -- no fill can keep a period now until this transaction ends: what is not
+  -- there stays away, and a settlement paid now finds nothing and locks nothing.
+  if exists (
+    select 1 from kilat_private.admin_closed_periods c where p_at >= c.starts and p_at < c.ends
+  ) then
+    perform pg_catalog.pg_advisory_xact_lock(kilat_private.closed_periods_deleters_lock_key());
+    delete from kilat_private.admin_closed_periods c where p_at >= c.starts and p_at < c.ends;
+  end if;
+end;
+$$;
+
+-- forgets every kept period (a table the figures read was truncated).
+create function kilat_private.forget_all_closed_periods()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform pg_catalog.pg_advisory_xact_lock_shared(kilat_private.closed_periods_lock_key());
+  perform pg_catalog.pg_advisory_xact_lock(kilat_private.closed_periods_deleters_lock_key());
+  delete from kilat_private.admin_closed_periods;
+  return null;
 end;
 $$;
 
@@ -187,11 +228,9 @@ begin
 end;
 $$;
 
--- a sign-up made now touches no closed period: only a profile with a past
--- creation time (seeded, imported) calls the function.
 create trigger profiles_forget_closed_periods_on_insert
   after insert on public.profiles
-  for each row when (new.created_at < now())
+  for each row
   execute function kilat_private.forget_closed_signup_periods();
 
 create trigger profiles_forget_closed_periods_on_update
@@ -203,6 +242,16 @@ create trigger profiles_forget_closed_periods_on_delete
   after delete on public.profiles
   for each row
   execute function kilat_private.forget_closed_signup_periods();
+
+create trigger payments_forget_closed_periods_on_truncate
+  after truncate on public.payments
+  for each statement
+  execute function kilat_private.forget_all_closed_periods();
+
+create trigger profiles_forget_closed_periods_on_truncate
+  after truncate on public.profiles
+  for each statement
+  execute function kilat_private.forget_all_closed_periods();
 
 -- the overview's months: the last p_months calendar months in p_zone, this
 -- one included (summed live), the others kept once over.

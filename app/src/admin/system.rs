@@ -56,10 +56,13 @@ pub enum JobHealth {
     Working,
     /// Its latest run failed.
     Failing,
-    /// No run recorded for three of its intervals: no process is running it.
+    /// No run recorded for three of its intervals (and at least three minutes): no process is
+    /// running it, or a run is taking that long.
     Late,
     /// No run ever recorded.
     NeverRan,
+    /// This configuration does not run it (payments off, reminders off).
+    Off,
 }
 
 /// One background job as the database last heard of it. Times are Unix seconds.
@@ -74,6 +77,13 @@ pub struct JobStatus {
     pub last_failure_at: Option<i64>,
     /// The latest failure's cause, kept after the job recovers.
     pub last_error: Option<String>,
+}
+
+/// Where the server runs (`APP_ENV`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Environment {
+    Development,
+    Production,
 }
 
 /// A migration by its file's version and description.
@@ -110,14 +120,14 @@ pub struct MissingSettings {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SystemReport {
-    /// `development` or `production`.
-    pub environment: String,
+    pub environment: Environment,
     /// The same measurements as `/status`.
     pub status: StatusReport,
     /// `None`: the database could not say.
     pub migrations: Option<MigrationDrift>,
     pub missing: Vec<MissingSettings>,
-    pub jobs: Vec<JobStatus>,
+    /// `None`: their records could not be read.
+    pub jobs: Option<Vec<JobStatus>>,
 }
 
 #[server]

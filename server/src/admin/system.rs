@@ -3,15 +3,19 @@
 
 use app::admin::{
     AdminError,
-    system::{MigrationDrift, MigrationName, MissingSettings, SystemReport},
+    system::{Environment, MigrationDrift, MigrationName, MissingSettings, SystemReport},
 };
 
-use super::{access::Admin, failed};
+use super::access::Admin;
 use crate::{db::job_runs, health::HealthCheck};
 
 pub async fn report(check: &HealthCheck, _admin: &Admin) -> Result<SystemReport, AdminError> {
     let probe = check.probe().await;
-    let jobs = job_runs::statuses(&check.pool).await.map_err(failed)?;
+    // Without them the page still says what the probe found (the database down, say).
+    let jobs = job_runs::statuses(&check.pool, &check.config)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "the background jobs' records cannot be read"))
+        .ok();
     let named = |list: &[(i64, String)]| {
         list.iter()
             .map(|(version, description)| MigrationName {
@@ -21,7 +25,10 @@ pub async fn report(check: &HealthCheck, _admin: &Admin) -> Result<SystemReport,
             .collect()
     };
     Ok(SystemReport {
-        environment: check.config.environment.as_str().to_string(),
+        environment: match check.config.environment {
+            crate::config::Environment::Development => Environment::Development,
+            crate::config::Environment::Production => Environment::Production,
+        },
         status: check.status_report(&probe),
         migrations: probe.migrations.as_ref().map(|report| MigrationDrift {
             applied: report.applied,

@@ -39,6 +39,21 @@ pub struct Reconciled {
     pub failed: u32,
 }
 
+impl Reconciled {
+    /// The run as its job's record says it: failing when the gateway answered none of the
+    /// status checks it was asked (a wrong key, the gateway down).
+    fn outcome(self) -> Result<(), String> {
+        if self.asked > 0 && self.failed == self.asked {
+            Err(format!(
+                "the gateway answered none of {} status checks",
+                self.asked
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Asks the gateway about pending payments older than `ask_after` not asked about in the
 /// last `min_gap`, and settles the answers.
 pub async fn run_once(
@@ -151,7 +166,13 @@ pub fn spawn_jobs(billing: std::sync::Arc<Billing>) -> tokio::task::JoinHandle<(
             let reconciled = run_once(&billing, ASK_AFTER, EVERY)
                 .await
                 .inspect_err(|error| tracing::error!(%error, "payment reconciliation failed"));
-            reconciliations.finished(reconciled.map(drop)).await;
+            reconciliations
+                .finished(
+                    reconciled
+                        .map_err(|error| error.to_string())
+                        .and_then(Reconciled::outcome),
+                )
+                .await;
             let lapsed = subscriptions::lapse_due(&billing.pool).await;
             match &lapsed {
                 Ok(0) => {}
@@ -163,4 +184,28 @@ pub fn spawn_jobs(billing: std::sync::Arc<Billing>) -> tokio::task::JoinHandle<(
             lapses.finished(lapsed.map(drop)).await;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reconciled;
+
+    #[test]
+    fn a_run_the_gateway_answered_none_of_is_recorded_as_failing() {
+        let run = |asked, failed| Reconciled {
+            asked,
+            changed: 0,
+            failed,
+        };
+        assert_eq!(run(0, 0).outcome(), Ok(()), "nothing to ask");
+        assert_eq!(
+            run(5, 4).outcome(),
+            Ok(()),
+            "one answer is a working gateway"
+        );
+        assert_eq!(
+            run(5, 5).outcome(),
+            Err("the gateway answered none of 5 status checks".into())
+        );
+    }
 }

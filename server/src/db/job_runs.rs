@@ -1,8 +1,8 @@
 //! Each background job's latest run, in `kilat_private.job_runs`, for `/admin/system`.
 //!
-//! Every process runs every job and records its runs in the same row per job: the first run,
-//! then at most one a minute while the outcome stays the same, and a change (working to
-//! failing, or back) at once. The mail worker runs every few seconds; a write per run would
+//! Every process runs every job its configuration schedules and records its runs in the same
+//! row per job: the first run, then about one a minute while the outcome stays the same, and a
+//! change (working to failing, or back) at once. The mail worker runs every few seconds; a write per run would
 //! cost more than the runs.
 
 use std::{
@@ -13,12 +13,30 @@ use std::{
 use app::admin::system::{BackgroundJob, JobHealth, JobStatus};
 use sqlx::{PgExecutor, PgPool};
 
-/// A job's unchanged outcome is written at most this often by each process.
-pub const RECORD_AT_MOST_EVERY: Duration = Duration::from_secs(60);
+use crate::config::{Config, Feature};
+
+/// A job's unchanged outcome is written at most this often by each process: a little under a
+/// minute, so a job that runs every minute is written every minute even when one run ends a
+/// moment sooner after the last than the one before.
+pub const RECORD_AT_MOST_EVERY: Duration = Duration::from_secs(50);
+/// The least time without a recorded run before a job is late: three minutes, as the
+/// unchanged outcome of a job that runs more often is written about once a minute.
+const LATE_AFTER_AT_LEAST: Duration = Duration::from_secs(180);
 /// A job is late when no run was recorded for this many of its intervals.
 const LATE_AFTER_INTERVALS: u32 = 3;
 /// A recorded error is cut to this many characters (the column's bound).
 const MAX_ERROR_CHARS: usize = 1000;
+
+/// Whether a process with `config` runs `job` (the billing jobs and the reminders only while
+/// payments are on; the reminders only when `RENEWAL_REMINDER_DAYS` is above zero).
+pub fn scheduled(config: &Config, job: BackgroundJob) -> bool {
+    let payments = config.feature(Feature::Payments).enabled();
+    match job {
+        BackgroundJob::PaymentReconciliation | BackgroundJob::SubscriptionLapse => payments,
+        BackgroundJob::RenewalReminders => payments && config.outbox.renewal_reminder_days > 0,
+        BackgroundJob::MailDelivery | BackgroundJob::Housekeeping => true,
+    }
+}
 
 /// How often a process runs `job`.
 pub fn interval(job: BackgroundJob) -> Duration {
@@ -104,8 +122,11 @@ pub async fn record(
 }
 
 /// Every job as recorded, in [`BackgroundJob::ALL`]'s order, judged against the database's
-/// clock.
-pub async fn statuses(db: impl PgExecutor<'_>) -> Result<Vec<JobStatus>, sqlx::Error> {
+/// clock; a job `config` does not schedule is [`JobHealth::Off`] whatever it did before.
+pub async fn statuses(
+    db: impl PgExecutor<'_>,
+    config: &Config,
+) -> Result<Vec<JobStatus>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select j.job as "job!", r.last_ok as "last_ok?",
                   extract(epoch from r.last_run_at)::bigint as last_run_at,
@@ -128,11 +149,15 @@ pub async fn statuses(db: impl PgExecutor<'_>) -> Result<Vec<JobStatus>, sqlx::E
             let now = row.map_or(0, |row| row.now);
             JobStatus {
                 job,
-                health: health(
-                    last_run_at.map(|at| now - at),
-                    row.and_then(|row| row.last_ok),
-                    every,
-                ),
+                health: if scheduled(config, job) {
+                    health(
+                        last_run_at.map(|at| now - at),
+                        row.and_then(|row| row.last_ok),
+                        every,
+                    )
+                } else {
+                    JobHealth::Off
+                },
                 every_secs: every.as_secs(),
                 last_run_at,
                 last_success_at: row.and_then(|row| row.last_success_at),
@@ -144,10 +169,10 @@ pub async fn statuses(db: impl PgExecutor<'_>) -> Result<Vec<JobStatus>, sqlx::E
 }
 
 /// How a job stands whose last recorded run was `age_secs` ago and `worked`: late when no
-/// process recorded a run for [`LATE_AFTER_INTERVALS`] of its intervals (an unchanged outcome
-/// is recorded once a minute at most, so never less than that).
+/// process recorded a run for [`LATE_AFTER_INTERVALS`] of its intervals, and never before
+/// [`LATE_AFTER_AT_LEAST`].
 fn health(age_secs: Option<i64>, worked: Option<bool>, every: Duration) -> JobHealth {
-    let late_after = every.max(RECORD_AT_MOST_EVERY) * LATE_AFTER_INTERVALS;
+    let late_after = (every * LATE_AFTER_INTERVALS).max(LATE_AFTER_AT_LEAST);
     match (age_secs, worked) {
         (Some(age), _) if age > late_after.as_secs() as i64 => JobHealth::Late,
         (Some(_), Some(true)) => JobHealth::Working,
@@ -161,13 +186,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_unchanged_outcome_is_written_once_a_minute_and_a_change_at_once() {
+    fn an_unchanged_outcome_is_written_about_once_a_minute_and_a_change_at_once() {
         let start = Instant::now();
         let second = |n: u64| start + Duration::from_secs(n);
         assert!(write_due(None, true, start));
         assert!(!write_due(Some((start, true)), true, second(5)));
-        assert!(!write_due(Some((start, true)), true, second(59)));
-        assert!(write_due(Some((start, true)), true, second(60)));
+        assert!(!write_due(Some((start, true)), true, second(49)));
+        assert!(write_due(Some((start, true)), true, second(50)));
         assert!(write_due(Some((start, true)), false, second(1)));
         assert!(!write_due(Some((start, false)), false, second(30)));
         assert!(write_due(Some((start, false)), true, second(1)));

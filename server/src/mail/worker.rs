@@ -30,8 +30,8 @@ use super::{
     templates::Rendered,
 };
 use crate::{
-    config::{Config, Feature},
-    db::job_runs::RunRecorder,
+    config::Config,
+    db::job_runs::{self, RunRecorder},
 };
 
 /// `MAIL_GIVE_UP_AFTER` unless set.
@@ -521,7 +521,7 @@ impl MailWorker {
                         false
                     }
                 };
-                deliveries.finished(batch.map(drop)).await;
+                deliveries.finished(batch_outcome(&batch)).await;
                 if full {
                     continue;
                 }
@@ -536,10 +536,21 @@ impl MailWorker {
     }
 }
 
+/// A batch as its job's record says it: failing when it could not reach the outbox, or when it
+/// took messages and sent none of them (a wrong key, the provider down).
+fn batch_outcome(batch: &Result<(Run, usize), sqlx::Error>) -> Result<(), String> {
+    match batch {
+        Err(error) => Err(error.to_string()),
+        Ok((run, taken)) if *taken > 0 && run.sent == 0 => Err(format!(
+            "none of the {taken} messages taken could be sent; each one's error is in the outbox"
+        )),
+        Ok(_) => Ok(()),
+    }
+}
+
 /// Starts the worker the configuration describes (reminders only while payments are on).
 pub fn spawn(config: &Config, pool: PgPool, mailer: Mailer) {
-    let reminders = (config.feature(Feature::Payments).enabled()
-        && config.outbox.renewal_reminder_days > 0)
+    let reminders = job_runs::scheduled(config, BackgroundJob::RenewalReminders)
         .then(|| Duration::from_secs(u64::from(config.outbox.renewal_reminder_days) * 86_400));
     MailWorker::from_config(config, pool, mailer).spawn(reminders);
 }
@@ -595,6 +606,23 @@ fn describe(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_that_sent_none_of_what_it_took_is_recorded_as_failing() {
+        let run = |sent, retried, dead| Run {
+            sent,
+            retried,
+            dead,
+        };
+        assert_eq!(
+            batch_outcome(&Ok((run(0, 0, 0), 0))),
+            Ok(()),
+            "nothing to send"
+        );
+        assert_eq!(batch_outcome(&Ok((run(1, 4, 0), 5))), Ok(()));
+        assert!(batch_outcome(&Ok((run(0, 4, 1), 5))).is_err());
+        assert!(batch_outcome(&Err(sqlx::Error::PoolTimedOut)).is_err());
+    }
 
     #[test]
     fn the_backoff_doubles_from_the_first_retry_and_stops_at_the_cap() {

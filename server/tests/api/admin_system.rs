@@ -19,6 +19,11 @@ async fn job_row(db: &TestDb, job: BackgroundJob) -> Option<(bool, Option<String
     .unwrap()
 }
 
+/// The configuration of a development server with nothing set: every job scheduled.
+fn config() -> kilat_server::config::Config {
+    kilat_server::config::Config::from_lookup(|_| None).expect("the defaults are valid")
+}
+
 fn status_of(
     statuses: &[app::admin::system::JobStatus],
     job: BackgroundJob,
@@ -30,7 +35,7 @@ fn status_of(
 async fn a_job_records_a_change_at_once_and_an_unchanged_outcome_once_a_minute() {
     let db = TestDb::migrated().await;
     let job = BackgroundJob::MailDelivery;
-    let statuses = job_runs::statuses(&db.pool).await.unwrap();
+    let statuses = job_runs::statuses(&db.pool, &config()).await.unwrap();
     assert_eq!(statuses.len(), BackgroundJob::ALL.len());
     assert!(statuses.iter().all(|s| s.health == JobHealth::NeverRan));
 
@@ -57,13 +62,13 @@ async fn a_job_records_a_change_at_once_and_an_unchanged_outcome_once_a_minute()
     assert!(!ok);
     assert_eq!(error.as_ref().map(|e| e.chars().count()), Some(1000));
     assert_eq!(age, 0);
-    let status = status_of(&job_runs::statuses(&db.pool).await.unwrap(), job).clone();
+    let status = status_of(&job_runs::statuses(&db.pool, &config()).await.unwrap(), job).clone();
     assert_eq!(status.health, JobHealth::Failing);
     assert!(status.last_success_at.unwrap() < status.last_failure_at.unwrap());
 
     // Recovered: written at once, and the last error is kept for the record.
     runs.finished(Ok::<(), String>(())).await;
-    let status = status_of(&job_runs::statuses(&db.pool).await.unwrap(), job).clone();
+    let status = status_of(&job_runs::statuses(&db.pool, &config()).await.unwrap(), job).clone();
     assert_eq!(status.health, JobHealth::Working);
     assert_eq!(status.last_run_at, status.last_success_at);
     assert!(status.last_error.unwrap().starts_with("connection refused"));
@@ -88,7 +93,7 @@ async fn a_job_records_a_change_at_once_and_an_unchanged_outcome_once_a_minute()
     .execute(&db.pool)
     .await
     .unwrap();
-    let statuses = job_runs::statuses(&db.pool).await.unwrap();
+    let statuses = job_runs::statuses(&db.pool, &config()).await.unwrap();
     assert_eq!(
         status_of(&statuses, BackgroundJob::Housekeeping).health,
         JobHealth::Late
@@ -96,6 +101,23 @@ async fn a_job_records_a_change_at_once_and_an_unchanged_outcome_once_a_minute()
     assert_eq!(
         status_of(&statuses, BackgroundJob::RenewalReminders).health,
         JobHealth::NeverRan
+    );
+    // Jobs this configuration does not run are off, whatever they did before.
+    let payments_off = kilat_server::config::Config::from_lookup(|key| {
+        (key == "ENABLE_PAYMENTS").then(|| "false".to_string())
+    })
+    .unwrap();
+    let statuses = job_runs::statuses(&db.pool, &payments_off).await.unwrap();
+    for job in [
+        BackgroundJob::PaymentReconciliation,
+        BackgroundJob::SubscriptionLapse,
+        BackgroundJob::RenewalReminders,
+    ] {
+        assert_eq!(status_of(&statuses, job).health, JobHealth::Off, "{job:?}");
+    }
+    assert_eq!(
+        status_of(&statuses, BackgroundJob::MailDelivery).health,
+        JobHealth::Failing
     );
 }
 
@@ -114,7 +136,10 @@ async fn an_admin_sees_the_schema_the_features_and_the_jobs_as_the_server_runs_t
         .fetch_all(&db.pool)
         .await
         .unwrap();
-        if recorded.len() >= 2 {
+        if ["db.sweep", "mail.deliver"]
+            .iter()
+            .all(|job| recorded.iter().any(|name| name == job))
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -321,6 +321,34 @@ async fn closed_months_are_kept_and_forgotten_when_a_change_touches_them() {
         dashboard_metrics(&db.pool).await.unwrap().revenue_idr,
         49_000
     );
+
+    // Truncating forgets everything kept.
+    sqlx::query("truncate public.payments cascade")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(revenue_months_back(&db, 2).await, 0);
+    assert_eq!(dashboard_metrics(&db.pool).await.unwrap().revenue_idr, 0);
+
+    // A view in a repeatable-read transaction sums closed months without keeping them (its one
+    // snapshot could miss a change the lock made it wait for).
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("set transaction isolation level repeatable read")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        months(&mut *tx, "Asia/Makassar", 12).await.unwrap().len(),
+        12
+    );
+    tx.commit().await.unwrap();
+    let kept: i64 = sqlx::query_scalar(
+        "select count(*) from kilat_private.admin_closed_periods where zone = 'Asia/Makassar'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 0);
 }
 
 /// Refunds racing the overview's first look at a month: whatever the interleaving, the month it

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{AdminNav, AdminSection, AdminTable, CELL, Head, loaded, loading};
 use crate::admin::system::{
-    BackgroundJob, JobHealth, JobStatus, MigrationDrift, MigrationName, SystemReport,
+    BackgroundJob, Environment, JobHealth, JobStatus, MigrationDrift, MigrationName, SystemReport,
     load_system_report,
 };
 use crate::components::form::{Alert, AlertKind};
@@ -37,7 +37,10 @@ fn System(report: SystemReport) -> impl IntoView {
             <p class="mt-2 max-w-3xl text-slate-600 dark:text-slate-300">{t!(locale, admin.system_lead)}</p>
             <p class="mt-4 text-sm text-slate-600 dark:text-slate-300">
                 {t!(locale, admin.environment)}": "
-                <span class="font-medium text-slate-900 dark:text-slate-100" data-testid="environment">{report.environment}</span>
+                <span class="font-medium text-slate-900 dark:text-slate-100" data-testid="environment">{match report.environment {
+                    Environment::Development => t!(locale, admin.environment_development),
+                    Environment::Production => t!(locale, admin.environment_production),
+                }}</span>
             </p>
             <div class="mt-6 grid gap-6 lg:grid-cols-2">
                 <Report report=report.status class=""/>
@@ -60,16 +63,23 @@ fn System(report: SystemReport) -> impl IntoView {
             </div>
             <h2 class="mt-10 text-xl font-semibold">{t!(locale, admin.jobs_title)}</h2>
             <p class="mt-2 max-w-3xl text-sm text-slate-600 dark:text-slate-300">{t!(locale, admin.jobs_lead)}</p>
-            <AdminTable test_id="jobs" class="mt-4" heads=vec![
-                Head::text(t!(locale, admin.job)),
-                Head::text(t!(locale, admin.status)),
-                Head::text(t!(locale, admin.last_run)),
-                Head::text(t!(locale, admin.last_success)),
-                Head::text(t!(locale, admin.last_failure)),
-                Head::text(t!(locale, admin.last_error)),
-            ]>
-                {report.jobs.into_iter().map(|job| view! { <JobRow job/> }).collect_view()}
-            </AdminTable>
+            {match report.jobs {
+                None => view! {
+                    <div class="mt-4"><Alert kind=AlertKind::Error testid="jobs-unreadable">{t!(locale, admin.jobs_unreadable)}</Alert></div>
+                }.into_any(),
+                Some(jobs) => view! {
+                    <AdminTable test_id="jobs" class="mt-4" heads=vec![
+                        Head::text(t!(locale, admin.job)),
+                        Head::text(t!(locale, admin.status)),
+                        Head::text(t!(locale, admin.last_run)),
+                        Head::text(t!(locale, admin.last_success)),
+                        Head::text(t!(locale, admin.last_failure)),
+                        Head::text(t!(locale, admin.last_error)),
+                    ]>
+                        {jobs.into_iter().map(|job| view! { <JobRow job/> }).collect_view()}
+                    </AdminTable>
+                }.into_any(),
+            }}
         </section>
     }
 }
@@ -150,6 +160,10 @@ fn JobRow(job: JobStatus) -> impl IntoView {
         JobHealth::NeverRan => (
             "text-slate-500 dark:text-slate-400",
             t!(locale, admin.job_never_ran),
+        ),
+        JobHealth::Off => (
+            "text-slate-500 dark:text-slate-400",
+            t!(locale, admin.job_off),
         ),
     };
     view! {
