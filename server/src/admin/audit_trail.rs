@@ -18,10 +18,11 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
+    FilterRefused,
     access::Admin,
     csv::{CsvWriter, ReaderGone},
     cursor::{self, Cursor},
-    failed, parse_day,
+    day_range, failed, given,
 };
 
 /// Longest values the table accepts (its check constraints); anything longer matches nothing,
@@ -56,23 +57,6 @@ pub struct AuditQuery {
     /// First and last day, both included, in the business's zone.
     pub from: Option<Date>,
     pub to: Option<Date>,
-}
-
-/// A filter that cannot be used; which one is in the log, the admin reads one message for all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("audit filter refused: {0}")]
-pub struct FilterRefused(&'static str);
-
-impl From<FilterRefused> for AdminError {
-    fn from(refused: FilterRefused) -> Self {
-        tracing::info!(%refused, "refused an admin list filter");
-        AdminError::InvalidFilter
-    }
-}
-
-/// Trimmed, and `None` when nothing is left.
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// `subject.verb` as the table's check constraint has it: `^[a-z][a-z_]*\.[a-z][a-z_]*$`.
@@ -139,18 +123,7 @@ impl AuditQuery {
                 Some(target)
             }
         };
-        let day = |value: &Option<String>| match given(value) {
-            None => Ok(None),
-            Some(text) => parse_day(text)
-                .map(Some)
-                .ok_or(FilterRefused("a date is not YYYY-MM-DD")),
-        };
-        let (from, to) = (day(&filter.from)?, day(&filter.to)?);
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            return Err(FilterRefused("the first day is after the last"));
-        }
+        let (from, to) = day_range(&filter.from, &filter.to)?;
         Ok(Self {
             actor,
             action,

@@ -32,7 +32,44 @@ fn parse<T: std::str::FromStr>(text: &str) -> Result<T, AdminError> {
     })
 }
 
-/// `YYYY-MM-DD`, a real calendar day (a list filter's date).
+/// A list filter that cannot be used; which one is in the log, the admin reads one message for
+/// all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("admin filter refused: {0}")]
+pub struct FilterRefused(&'static str);
+
+impl From<FilterRefused> for AdminError {
+    fn from(refused: FilterRefused) -> Self {
+        tracing::info!(%refused, "refused an admin list filter");
+        AdminError::InvalidFilter
+    }
+}
+
+/// Trimmed, and `None` when nothing is left.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A list filter's first and last day (both included) as typed: each `YYYY-MM-DD`, a real
+/// calendar day, or empty for no bound; the first not after the last.
+fn day_range(
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<(Option<time::Date>, Option<time::Date>), FilterRefused> {
+    let day = |value: &Option<String>| match given(value) {
+        None => Ok(None),
+        Some(text) => parse_day(text)
+            .map(Some)
+            .ok_or(FilterRefused("a date is not YYYY-MM-DD")),
+    };
+    let (from, to) = (day(from)?, day(to)?);
+    if from.zip(to).is_some_and(|(from, to)| from > to) {
+        return Err(FilterRefused("the first day is after the last"));
+    }
+    Ok((from, to))
+}
+
+/// `YYYY-MM-DD`, a real calendar day.
 fn parse_day(text: &str) -> Option<time::Date> {
     let mut parts = text.split('-');
     let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);

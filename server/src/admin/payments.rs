@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     access::Admin,
     cursor::{self, Cursor},
-    failed, parse, parse_day,
+    day_range, failed, parse,
 };
 use crate::audit::{self, AuditAction, AuditEntry};
 use crate::billing::{
@@ -30,18 +30,6 @@ fn pretty(json: &Value) -> String {
     serde_json::to_string_pretty(json).unwrap_or_default()
 }
 
-/// A filter day, if given: `YYYY-MM-DD`, else refused.
-fn filter_day(text: &Option<String>) -> Result<Option<time::Date>, AdminError> {
-    match text
-        .as_deref()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-    {
-        None => Ok(None),
-        Some(text) => parse_day(text).map(Some).ok_or(AdminError::InvalidFilter),
-    }
-}
-
 /// One page of payments matching `filter`, newest first. Days are calendar days in `zone`.
 pub async fn list(
     pool: &PgPool,
@@ -50,10 +38,7 @@ pub async fn list(
     zone: &str,
     after: Option<&str>,
 ) -> Result<Page<PaymentLine>, AdminError> {
-    let (from, to) = (filter_day(&filter.from)?, filter_day(&filter.to)?);
-    if from.zip(to).is_some_and(|(from, to)| from > to) {
-        return Err(AdminError::InvalidFilter);
-    }
+    let (from, to) = day_range(&filter.from, &filter.to)?;
     let after = Cursor::<Uuid>::decode(after).map_err(|_| AdminError::BadRequest)?;
     let rows = sqlx::query!(
         r#"select p.id, p.external_id, p.user_id, u.email as "email?",
