@@ -43,10 +43,6 @@ impl BackgroundJob {
             BackgroundJob::Housekeeping => "db.sweep",
         }
     }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|job| job.as_str() == name)
-    }
 }
 
 /// How a job stands.
@@ -96,7 +92,6 @@ pub struct MigrationName {
 /// How the database's migrations differ from this build's (what `server doctor` checks).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationDrift {
-    pub applied: usize,
     /// In this build, not applied yet.
     pub pending: Vec<MigrationName>,
     /// Applied from a file whose content has changed since.

@@ -31,7 +31,6 @@ pub async fn report(check: &HealthCheck, _admin: &Admin) -> Result<SystemReport,
         },
         status: check.status_report(&probe),
         migrations: probe.migrations.as_ref().map(|report| MigrationDrift {
-            applied: report.applied,
             pending: named(&report.pending),
             changed: named(&report.changed),
             unknown_applied: report.unknown_applied.clone(),

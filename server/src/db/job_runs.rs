@@ -2,8 +2,8 @@
 //!
 //! Every process runs every job its configuration schedules and records its runs in the same
 //! row per job: the first run, then about one a minute while the outcome stays the same, and a
-//! change (working to failing, or back) at once. The mail worker runs every few seconds; a write per run would
-//! cost more than the runs.
+//! change (working to failing, or back) at once. The mail worker runs every few seconds; a
+//! write per run would cost more than the runs.
 
 use std::{
     fmt::Display,
