@@ -140,6 +140,35 @@ pub fn AdminPaymentsPage() -> impl IntoView {
     }
 }
 
+/// A payment as a row of an admin table, linked to its page; with `customer`, a column for
+/// whose it is.
+#[component]
+pub(super) fn PaymentRow(
+    id: String,
+    order_id: String,
+    created_at: i64,
+    #[prop(optional)] customer: Option<String>,
+    provider: PaymentProvider,
+    plan: Plan,
+    amount: i64,
+    status: PaymentStatus,
+) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <tr>
+            <td class=format!("{CELL} whitespace-nowrap")>{format_date(created_at, locale)}</td>
+            <td class=format!("{CELL} font-mono text-xs")>
+                <TextLink href=format!("{PAYMENTS_PATH}/{id}")>{order_id}</TextLink>
+            </td>
+            {customer.map(|customer| view! { <td class=CELL>{customer}</td> })}
+            <td class=CELL>{gateway_name(provider)}</td>
+            <td class=CELL>{plan.name()}</td>
+            <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(amount, locale)}</td>
+            <td class=CELL><StatusBadge status/></td>
+        </tr>
+    }
+}
+
 #[component]
 fn PaymentsTable(payments: Vec<PaymentLine>) -> impl IntoView {
     let locale = use_locale();
@@ -150,17 +179,16 @@ fn PaymentsTable(payments: Vec<PaymentLine>) -> impl IntoView {
     view! {
         <AdminTable test_id="payments" heads=vec![Head::text(t!(locale, admin.date)), Head::text(t!(locale, admin.order)), Head::text(t!(locale, admin.customer)), Head::text(t!(locale, admin.gateway)), Head::text(t!(locale, admin.plan)), Head::figure(t!(locale, admin.amount)), Head::text(t!(locale, admin.status))]>
             {payments.into_iter().map(|payment| view! {
-                <tr>
-                    <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
-                    <td class=format!("{CELL} font-mono text-xs")>
-                        <TextLink href=format!("{PAYMENTS_PATH}/{}", payment.id)>{payment.order_id}</TextLink>
-                    </td>
-                    <td class=CELL>{payment.email.unwrap_or_default()}</td>
-                    <td class=CELL>{gateway_name(payment.provider)}</td>
-                    <td class=CELL>{payment.plan.name()}</td>
-                    <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
-                    <td class=CELL><StatusBadge status=payment.status/></td>
-                </tr>
+                <PaymentRow
+                    id=payment.id
+                    order_id=payment.order_id
+                    created_at=payment.created_at
+                    customer=payment.email.unwrap_or_default()
+                    provider=payment.provider
+                    plan=payment.plan
+                    amount=payment.amount
+                    status=payment.status
+                />
             }).collect_view()}
         </AdminTable>
     }

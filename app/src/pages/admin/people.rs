@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
     AdminNav, AdminSection, AdminTable, CELL, Head, INPUT_CLASS, admin_error_for, list_href,
-    loaded, loading,
+    loaded, loading, payments::PaymentRow,
 };
 use crate::admin::api::{GrantPlan, SetUserRole, load_people, load_person};
 use crate::admin::people::{Person, PersonLine, PersonPayment, REASON_MAX_CHARS};
@@ -18,8 +18,7 @@ use crate::components::form::{Alert, AlertKind, TextLink};
 use crate::components::layout::PageMeta;
 use crate::components::ui::{Card, button_class};
 use crate::domain::{AppRole, Plan};
-use crate::i18n::{Locale, format_count, format_date, format_datetime, format_idr, use_locale};
-use crate::pages::billing::StatusBadge;
+use crate::i18n::{Locale, format_count, format_date, format_datetime, use_locale};
 use crate::t;
 
 const PEOPLE_PATH: &str = "/admin/users";
@@ -271,16 +270,15 @@ fn PaymentsCard(payments: Vec<PersonPayment>) -> impl IntoView {
                 view! {
                     <AdminTable test_id="person-payments" class="mt-3" heads=vec![Head::text(t!(locale, admin.date)), Head::text(t!(locale, admin.order)), Head::text(t!(locale, admin.gateway)), Head::text(t!(locale, admin.plan)), Head::figure(t!(locale, admin.amount)), Head::text(t!(locale, admin.status))]>
                         {payments.into_iter().map(|payment| view! {
-                            <tr>
-                                <td class=format!("{CELL} whitespace-nowrap")>{format_date(payment.created_at, locale)}</td>
-                                <td class=format!("{CELL} font-mono text-xs")>
-                                    <TextLink href=format!("/admin/payments/{}", payment.id)>{payment.order_id}</TextLink>
-                                </td>
-                                <td class=CELL>{payment.provider.as_db()}</td>
-                                <td class=CELL>{payment.plan.name()}</td>
-                                <td class=format!("{CELL} whitespace-nowrap text-right")>{format_idr(payment.amount, locale)}</td>
-                                <td class=CELL><StatusBadge status=payment.status/></td>
-                            </tr>
+                            <PaymentRow
+                                id=payment.id
+                                order_id=payment.order_id
+                                created_at=payment.created_at
+                                provider=payment.provider
+                                plan=payment.plan
+                                amount=payment.amount
+                                status=payment.status
+                            />
                         }).collect_view()}
                     </AdminTable>
                 }.into_any()
